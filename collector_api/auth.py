@@ -90,7 +90,7 @@ def list_tokens(conn: sa.Connection, project: str | None = None) -> list[dict[st
     )
     if project is not None:
         query = query.where(projects.c.name == project)
-    return [row._asdict() for row in conn.execute(query)]
+    return [{str(k): v for k, v in row._mapping.items()} for row in conn.execute(query)]
 
 
 def revoke_token(conn: sa.Connection, token_id: int) -> None:

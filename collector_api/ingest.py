@@ -38,7 +38,7 @@ _BATCH_SCHEMA = {
     "responses": {
         "200": {"description": "Every event as accepted, duplicate or rejected (with the reason), in request order."},
         "413": {"description": "Body or batch over the limit."},
-        "422": {"description": "Not a JSON batch of events."},
+        "422": {"description": "Not a JSON batch of events, or every event in it was rejected (reasons listed)."},
     },
 }
 
@@ -94,4 +94,10 @@ async def post_events(request: Request, principal: Principal = Depends(require("
     items = decode_batch(body, state.settings.max_batch)
     result = await run_in_threadpool(state.write, lambda conn: insert_events(conn, principal.project_id, items))
     state.metrics.count_events(result.accepted, result.duplicate, result.rejected)
-    return Response(orjson.dumps(result.as_json()), media_type="application/json")
+    answer = result.as_json()
+    if result.rejected and not (result.accepted or result.duplicate):
+        # Nothing in the batch was usable: a client error, with every reason listed.
+        first = result.results[0]
+        answer["error"] = f"every event was rejected; first: {first.get('reason', '')}"
+        return Response(orjson.dumps(answer), status_code=422, media_type="application/json")
+    return Response(orjson.dumps(answer), media_type="application/json")

@@ -214,7 +214,12 @@ def list_sessions(
     if flt.until:
         query = query.where(sessions.c.first_ts <= flt.until)
     rows = conn.execute(query.order_by(sessions.c.id).limit(limit))
-    return [{**row._asdict(), "first_ts": utc(row.first_ts), "last_ts": utc(row.last_ts)} for row in rows]
+    return [{**plain(row), "first_ts": utc(row.first_ts), "last_ts": utc(row.last_ts)} for row in rows]
+
+
+def plain(row: sa.Row[Any]) -> dict[str, Any]:
+    """A row as a dict with plain str keys (SQLAlchemy's quoted_name keys upset orjson)."""
+    return {str(key): value for key, value in row._mapping.items()}
 
 
 def utc(value: datetime) -> datetime:
