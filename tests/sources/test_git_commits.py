@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sources.gitrepo import GitRepo
+
 from trajectory.diffs import apply_diff, parse_diff
 from trajectory.events import event_to_dict, parse_event
 from trajectory.privacy import pseudonymise
