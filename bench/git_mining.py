@@ -30,8 +30,9 @@ def mine_smartco(repo: Path, count: int) -> tuple[float, dict[str, dict[str, Any
     """(seconds, per-commit summary) for the importer: stream, parse, build validated events."""
     start = time.perf_counter()
     commits = iter_commits(repo, ["HEAD"], [f"--max-count={count}"])
-    events = list(events_from_commits(commits, session_id="bench", salt="bench", source="git",
-                                      repo_id=repository_id(repo)))  # fmt: skip
+    events = list(
+        events_from_commits(commits, session_id="bench", salt="bench", source="git", repo_id=repository_id(repo))
+    )
     elapsed = time.perf_counter() - start
     summary = {}
     for event in events:
@@ -46,8 +47,12 @@ def mine_smartco(repo: Path, count: int) -> tuple[float, dict[str, dict[str, Any
                 "diff": _hunks(change.diff or ""),
             }
         merge = len(payload.parents) > 1
-        summary[payload.sha] = {"message": payload.message.strip(), "parents": payload.parents, "merge": merge,
-                                "files": files}  # fmt: skip
+        summary[payload.sha] = {
+            "message": payload.message.strip(),
+            "parents": payload.parents,
+            "merge": merge,
+            "files": files,
+        }
     return elapsed, summary
 
 
@@ -69,8 +74,13 @@ def mine_pydriller(repo: Path, shas: list[str]) -> tuple[float, dict[str, dict[s
                 "deleted": modified.deleted_lines,
                 "diff": modified.diff,
             }
-        summary[commit.hash] = {"message": commit.msg.strip(), "parents": commit.parents, "merge": commit.merge,
-                                "files": files, "author": commit.author.email}  # fmt: skip
+        summary[commit.hash] = {
+            "message": commit.msg.strip(),
+            "parents": commit.parents,
+            "merge": commit.merge,
+            "files": files,
+            "author": commit.author.email,
+        }
     return time.perf_counter() - start, summary
 
 
@@ -134,15 +144,35 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"ratio {ratio:.2f}x (target >= {TARGET}x); {len(problems)} disagreements")
     figures = [
-        {"bench": "git_mining_agreement", "value": len(problems), "unit": "disagreements", "target": "== 0",
-         "ok": not problems and len(ours) == len(shas)},
-        {"bench": "git_mining_smartco_rate", "value": round(ours_rate, 1), "unit": "commits/s", "target": "info",
-         "ok": True},
-        {"bench": "git_mining_pydriller_rate", "value": round(theirs_rate, 1), "unit": "commits/s",
-         "target": "info", "ok": True},
-        {"bench": "git_mining_speedup", "value": round(ratio, 2), "unit": "x", "target": f">= {TARGET}",
-         "ok": ratio >= TARGET},
-    ]  # fmt: skip
+        {
+            "bench": "git_mining_agreement",
+            "value": len(problems),
+            "unit": "disagreements",
+            "target": "== 0",
+            "ok": not problems and len(ours) == len(shas),
+        },
+        {
+            "bench": "git_mining_smartco_rate",
+            "value": round(ours_rate, 1),
+            "unit": "commits/s",
+            "target": "info",
+            "ok": True,
+        },
+        {
+            "bench": "git_mining_pydriller_rate",
+            "value": round(theirs_rate, 1),
+            "unit": "commits/s",
+            "target": "info",
+            "ok": True,
+        },
+        {
+            "bench": "git_mining_speedup",
+            "value": round(ratio, 2),
+            "unit": "x",
+            "target": f">= {TARGET}",
+            "ok": ratio >= TARGET,
+        },
+    ]
     for figure in figures:
         print(json.dumps(figure))
     return 0 if all(figure["ok"] for figure in figures) else 1

@@ -60,15 +60,23 @@ def synthetic_event(index: int, sessions: int = 50) -> dict[str, Any]:
         diff = f"@@ -{start},{len(removed)} +{start},{len(added)} @@\n" + "".join(
             [f"-{line}\n" for line in removed] + [f"+{line}\n" for line in added]
         )
-        payload: dict[str, Any] = {"before_hash": hashlib.sha1(diff.encode()).hexdigest()[:16],
-                                   "after_hash": hashlib.sha1(diff[::-1].encode()).hexdigest()[:16], "diff": diff,
-                                   "lines_added": len(added), "lines_removed": len(removed),
-                                   "changes": rng.randint(1, 30)}  # fmt: skip
+        payload: dict[str, Any] = {
+            "before_hash": hashlib.sha1(diff.encode()).hexdigest()[:16],
+            "after_hash": hashlib.sha1(diff[::-1].encode()).hexdigest()[:16],
+            "diff": diff,
+            "lines_added": len(added),
+            "lines_removed": len(removed),
+            "changes": rng.randint(1, 30),
+        }
         return {**envelope, "kind": "document.changed", "payload": payload}
     if roll < 0.85:
         text = _code_line(rng).strip()
-        payload = {"suggestion_id": f"sg-{index}", "model": "qwen2.5-coder-1.5b", "text": text,
-                   "position": {"line": rng.randint(0, 400), "character": 4}}  # fmt: skip
+        payload = {
+            "suggestion_id": f"sg-{index}",
+            "model": "qwen2.5-coder-1.5b",
+            "text": text,
+            "position": {"line": rng.randint(0, 400), "character": 4},
+        }
         kind = rng.choice(["suggestion.shown", "suggestion.accepted", "suggestion.rejected"])
         return {**envelope, "kind": kind, "payload": payload}
     if roll < 0.95:
@@ -118,7 +126,9 @@ class BatchClient:
         self.http.close()
 
 
-def run_client(url: str, token: str, client: int, clients: int, per_client: int, batch: int, seed: int) -> dict[str, Any]:
+def run_client(
+    url: str, token: str, client: int, clients: int, per_client: int, batch: int, seed: int
+) -> dict[str, Any]:
     """One load client: its own events, plus resends of its batches and of a neighbour's (overlapping retries)."""
     rng = random.Random(seed * 1000 + client)
     own = [synthetic_event(client * per_client + i) for i in range(per_client)]

@@ -40,6 +40,9 @@ class CollectorState:
                     with self.engine.begin() as conn:
                         return work(conn)
                 with self._write_lock, self.engine.begin() as conn:
+                    # IMMEDIATE takes SQLite's write lock now: other processes wait (busy timeout) instead of
+                    # failing later, and a look-up followed by an insert cannot be raced.
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
                     return work(conn)
             except sa.exc.OperationalError as err:
                 if attempt == attempts or not _retryable(err):

@@ -90,22 +90,22 @@ def insert_events(conn: sa.Connection, project_id: int, items: Sequence[Any]) ->
     for index, event in enumerate(valid):
         if event is None:
             continue
-        key = str(event.id)
-        if key in first_index:
-            outcomes[index] = {"id": key, "status": "duplicate"}
+        row = _row(event, project_id, now)
+        if row["id"] in first_index:
+            outcomes[index] = {"id": row["id"], "status": "duplicate"}
             continue
-        first_index[key] = index
-        rows.append(_row(event, project_id, now))
+        first_index[row["id"]] = index
+        rows.append(row)
     # A fixed order makes concurrent batches with overlapping ids take their locks in the same order.
     rows.sort(key=lambda row: row["id"])
     inserted = _insert_new(conn, rows)
     for key, index in first_index.items():
         outcomes[index] = {"id": key, "status": "accepted" if key in inserted else "duplicate"}
     _update_sessions(conn, project_id, [row for row in rows if row["id"] in inserted])
-    result = IngestResult([o for o in outcomes if o is not None])
-    for outcome in result.results:
-        setattr(result, outcome["status"], getattr(result, outcome["status"]) + 1)
-    return result
+    results = [o for o in outcomes if o is not None]
+    accepted = len(inserted)
+    rejected = sum(1 for event in valid if event is None)
+    return IngestResult(results, accepted, len(results) - accepted - rejected, rejected)
 
 
 def _dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
@@ -115,8 +115,59 @@ def _dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
 def _insert_new(conn: sa.Connection, rows: list[dict[str, Any]]) -> set[str]:
     if not rows:
         return set()
+    if conn.dialect.name == "sqlite":
+        return _insert_new_sqlite(conn, rows)
     stmt = _dialect_insert(conn, events).on_conflict_do_nothing(index_elements=["id"]).returning(events.c.id)
     return {str(value) for value in conn.execute(stmt, rows).scalars()}
+
+
+_SQLITE_INSERT = (
+    "INSERT INTO events (id, project_id, session_id, seq, kind, ts, actor, repo, path, source, "
+    "received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _sqlite_stamp(value: datetime) -> str:
+    # The storage format SQLAlchemy's DateTime uses on SQLite (values here are UTC already), so Core reads it back.
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _insert_new_sqlite(conn: sa.Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """SQLite hot path: look up which ids exist, then one executemany (the caller holds the write transaction).
+
+    The write transaction is BEGIN IMMEDIATE, so no other writer can insert between the look-up and the insert.
+    Values are bound exactly as SQLAlchemy binds them for these column types (UUID as 32 hex digits).
+    """
+    keys = [row["id"].replace("-", "") for row in rows]
+    existing: set[str] = set()
+    for start in range(0, len(keys), 900):
+        chunk = keys[start : start + 900]
+        marks = ", ".join("?" * len(chunk))
+        existing.update(conn.exec_driver_sql(f"SELECT id FROM events WHERE id IN ({marks})", tuple(chunk)).scalars())
+    fresh = [(key, row) for key, row in zip(keys, rows, strict=True) if key not in existing]
+    if fresh:
+        received = _sqlite_stamp(fresh[0][1]["received_at"])
+        conn.exec_driver_sql(
+            _SQLITE_INSERT,
+            [
+                (
+                    key,
+                    r["project_id"],
+                    r["session_id"],
+                    r["seq"],
+                    r["kind"],
+                    _sqlite_stamp(r["ts"]),
+                    r["actor"],
+                    r["repo"],
+                    r["path"],
+                    r["source"],
+                    received,
+                    r["body"],
+                )
+                for key, r in fresh
+            ],
+        )
+    return {row["id"] for _key, row in fresh}
 
 
 def _update_sessions(conn: sa.Connection, project_id: int, rows: list[dict[str, Any]]) -> None:

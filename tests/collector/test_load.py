@@ -32,10 +32,27 @@ def test_four_clients_with_overlapping_retries_store_exactly_200k(database_url: 
     with running_collector(tmp_path, database_url=url, workers=2) as collector:
         clients = [
             subprocess.Popen(
-                [sys.executable, "-m", "collector_api.loadgen", "--url", collector.url, "--token", collector.token,
-                 "--client", str(k), "--clients", "4", "--per-client", "50000", "--batch", "1000", "--seed", "7"],
+                [
+                    sys.executable,
+                    "-m",
+                    "collector_api.loadgen",
+                    "--url",
+                    collector.url,
+                    "--token",
+                    collector.token,
+                    "--client",
+                    str(k),
+                    "--clients",
+                    "4",
+                    "--per-client",
+                    "50000",
+                    "--batch",
+                    "1000",
+                    "--seed",
+                    "7",
+                ],
                 stdout=subprocess.PIPE,
-            )  # fmt: skip
+            )
             for k in range(4)
         ]
         results = [orjson.loads(p.communicate(timeout=900)[0]) for p in clients]

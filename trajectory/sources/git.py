@@ -71,8 +71,11 @@ def commit_events(
     options = [] if walk else ["--no-walk=unsorted"]
     rev_list = [revs] if isinstance(revs, str) else list(revs)
     commits = iter_commits(repo, rev_list, options, oldest_first=walk)
-    return list(events_from_commits(commits, session_id=session_id, salt=salt, source=source,
-                                    repo_id=repo_name, start_seq=start_seq, bots=bots))  # fmt: skip
+    return list(
+        events_from_commits(
+            commits, session_id=session_id, salt=salt, source=source, repo_id=repo_name, start_seq=start_seq, bots=bots
+        )
+    )
 
 
 def events_from_commits(
@@ -89,8 +92,16 @@ def events_from_commits(
     """One event per mined commit: `git.merge` for commits with several parents, `git.commit` otherwise."""
     bot_list = tuple(bots)
     for seq, commit in enumerate(commits, start=start_seq):
-        yield commit_event(commit, session_id=session_id, seq=seq, salt=salt, source=source, repo_id=repo_id,
-                           bots=bot_list, branch=branch)  # fmt: skip
+        yield commit_event(
+            commit,
+            session_id=session_id,
+            seq=seq,
+            salt=salt,
+            source=source,
+            repo_id=repo_id,
+            bots=bot_list,
+            branch=branch,
+        )
 
 
 def commit_event(

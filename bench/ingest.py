@@ -1,0 +1,195 @@
+"""Ingest benchmark: HTTP ingest into a real collector vs raw inserts into the same schema, SQLite and PostgreSQL.
+
+SQLite: a uvicorn collector on 127.0.0.1 receives 200,000 realistic events (300-800 bytes) in batches of 1,000;
+the reference inserts the same rows with plain sqlite3.executemany, one transaction per 1,000, into a database
+migrated to the same schema with the same pragmas. PostgreSQL (when SMARTCO_TEST_POSTGRES_URL or --postgres is
+given): the same HTTP ingest against COPY of the same rows. Ends with one JSON line per checked figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from collector_api import auth, database
+from collector_api.loadgen import BatchClient, batches, synthetic_event
+from collector_api.testing import running_collector
+from trajectory.events import EVENT_ADAPTER
+
+COLUMNS = (
+    "id",
+    "project_id",
+    "session_id",
+    "seq",
+    "kind",
+    "ts",
+    "actor",
+    "repo",
+    "path",
+    "source",
+    "received_at",
+    "body",
+)
+
+
+def rows_for(events: list[dict[str, Any]], project_id: int) -> list[tuple[Any, ...]]:
+    """The rows the collector would store, prepared outside the timed part (the reference gets them for free)."""
+    now = datetime.now(UTC)
+    rows = []
+    for item in events:
+        event = EVENT_ADAPTER.validate_python(item)
+        body = EVENT_ADAPTER.dump_json(event, exclude_none=True).decode()
+        rows.append(
+            (
+                str(event.id),
+                project_id,
+                event.session_id,
+                event.seq,
+                event.kind,
+                event.ts,
+                event.actor,
+                event.repo,
+                event.path,
+                event.source,
+                now,
+                body,
+            )
+        )
+    return rows
+
+
+def http_rate(url: str, token: str, events: list[dict[str, Any]], clients: int) -> float:
+    chunks = list(batches(events, 1000))
+    senders = [BatchClient(url, token) for _ in range(clients)]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(lambda i: [senders[i].send(c) for c in chunks[i::clients]], range(clients)))
+    elapsed = time.perf_counter() - start
+    accepted = sum(r["accepted"] for per in results for r in per)
+    assert accepted == len(events), f"collector accepted {accepted} of {len(events)}"
+    for sender in senders:
+        sender.close()
+    return len(events) / elapsed
+
+
+def sqlite_raw_rate(path: Path, rows: list[tuple[Any, ...]]) -> float:
+    engine = database.make_engine(f"sqlite:///{path}")
+    database.upgrade(engine)
+    with engine.begin() as conn:
+        project_id = auth.ensure_project(conn, "bench")
+    engine.dispose()
+    # The same values SQLAlchemy binds for SQLite: 32-hex UUIDs and ISO-like timestamps without zone.
+    prepared = [
+        (
+            uuid.UUID(r[0]).hex,
+            project_id,
+            r[2],
+            r[3],
+            r[4],
+            r[5].strftime("%Y-%m-%d %H:%M:%S.%f"),
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10].strftime("%Y-%m-%d %H:%M:%S.%f"),
+            r[11],
+        )
+        for r in rows
+    ]
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    sql = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+    start = time.perf_counter()
+    for chunk in batches(prepared, 1000):
+        conn.execute("BEGIN")
+        conn.executemany(sql, chunk)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return len(rows) / elapsed
+
+
+def postgres_copy_rate(url: str, rows: list[tuple[Any, ...]]) -> float:
+    engine = database.make_engine(url)
+    database.upgrade(engine)
+    with engine.begin() as conn:
+        project_id = auth.ensure_project(conn, "bench-copy")
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        start = time.perf_counter()
+        for chunk in batches(rows, 1000):
+            with cursor.copy(f"COPY events ({', '.join(COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for r in chunk:
+                    copy.write_row((r[0], project_id, *r[2:]))
+            raw.commit()
+        elapsed = time.perf_counter() - start
+    finally:
+        raw.close()
+        engine.dispose()
+    return len(rows) / elapsed
+
+
+def fresh_pg_schema(base: str, name: str) -> str:
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    admin.dispose()
+    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{name}"
+
+
+def figure(name: str, value: float, target: float) -> dict[str, Any]:
+    return {"bench": name, "value": round(value, 3), "unit": "x", "target": f">= {target}", "ok": value >= target}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--clients", type=int, default=2, help="concurrent HTTP senders")
+    parser.add_argument("--postgres", default=os.environ.get("SMARTCO_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    events = [synthetic_event(i) for i in range(args.events)]
+    sizes = [len(orjson.dumps(e)) for e in events[:5000]]
+    print(f"{len(events)} events, {min(sizes)}-{max(sizes)} bytes (mean {sum(sizes) / len(sizes):.0f})")
+    rows = rows_for(events, 1)
+    figures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = sqlite_raw_rate(Path(tmp) / "raw.db", rows)
+        with running_collector(Path(tmp) / "http") as collector:
+            http = http_rate(collector.url, collector.token, events, args.clients)
+        print(f"sqlite: raw executemany {raw:,.0f} rows/s, HTTP ingest {http:,.0f} events/s, ratio {http / raw:.2f}")
+        figures.append(figure("ingest_sqlite_ratio", http / raw, 0.75))
+        if args.postgres:
+            copy = postgres_copy_rate(fresh_pg_schema(args.postgres, "bench_copy"), rows)
+            pg_url = fresh_pg_schema(args.postgres, "bench_http")
+            with running_collector(Path(tmp) / "pg", database_url=pg_url, workers=2) as collector:
+                http_pg = http_rate(collector.url, collector.token, events, args.clients)
+            print(
+                f"postgres: raw COPY {copy:,.0f} rows/s, HTTP ingest {http_pg:,.0f} events/s, "
+                f"ratio {http_pg / copy:.2f}"
+            )
+            figures.append(figure("ingest_postgres_ratio", http_pg / copy, 0.6))
+        else:
+            print("postgres: skipped (set SMARTCO_TEST_POSTGRES_URL or --postgres)")
+    for item in figures:
+        print(json.dumps(item))
+    return 0 if all(item["ok"] for item in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
