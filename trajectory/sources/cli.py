@@ -11,6 +11,9 @@ import click
 from rich.console import Console
 
 from trajectory.sources import SourceError
+from trajectory.sources.githubapi import DEFAULT_API
+from trajectory.sources.githubimport import GitHubImportResult, GitHubImportSettings, import_github_files
+from trajectory.sources.githublive import import_github_live
 from trajectory.sources.history import GitImportResult, GitImportSettings, import_git
 from trajectory.sources.progress import ImportProgress
 from trajectory.sources.sink import CollectorSink, Delivery, EventSink, JsonlSink
@@ -111,3 +114,64 @@ def _sink(common: dict[str, Any]) -> tuple[EventSink, str]:
     if not token:
         raise click.UsageError("--collector needs --token (or SMARTCO_TOKEN)")
     return CollectorSink(collector, token), collector.rstrip("/")
+
+
+@import_group.command("github")
+@click.argument("repo", required=False, metavar="[OWNER/NAME]")
+@click.option(
+    "--from",
+    "files",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="REST JSON files or folders (as `gh api --paginate` writes them) instead of the live API.",
+)
+@click.option("--github-token", envvar="GITHUB_TOKEN", help="GitHub token for the live API (env GITHUB_TOKEN).")
+@click.option("--api-url", envvar="GITHUB_API_URL", default=DEFAULT_API, show_default=True)
+@click.option("--since", help="Only what was updated at or after this ISO time (default: since the last run).")
+@click.option("--keep-logins", is_flag=True, help="Keep public GitHub logins in payloads instead of pseudonyms.")
+@click.option(
+    "--max-wait",
+    type=click.FloatRange(0),
+    default=3700.0,
+    show_default=True,
+    help="Longest rate-limit wait (seconds) before giving up; a later run resumes.",
+)
+@destination_options
+def import_github_command(repo: str | None, files: tuple[Path, ...], github_token: str | None, api_url: str,
+                          since: str | None, keep_logins: bool, max_wait: float, **common: Any) -> None:  # fmt: skip
+    """Import issues, comments, pull requests, reviews and review comments of OWNER/NAME."""
+    if not files and not repo:
+        raise click.UsageError("give OWNER/NAME for the live API, or --from FILES")
+    sink, destination = _sink(common)
+    settings = GitHubImportSettings(
+        salt=common["salt"], state_path=common["state_path"], destination=destination, repo=repo, files=files,
+        token=github_token, api_url=api_url, since=since, bots=common["bots"], keep_logins=keep_logins,
+        batch_size=common["batch_size"], max_wait_s=max_wait,
+    )  # fmt: skip
+    console = Console(stderr=True)
+    started = time.perf_counter()
+    try:
+        with ImportProgress(console, f"github {repo or 'files'}", enabled=not common["no_progress"]) as progress:
+            if isinstance(sink, CollectorSink):
+                sink.on_wait = progress.wait
+            if files:
+                result = import_github_files(settings, sink, on_item=progress.advance)
+            else:
+                result = import_github_live(settings, sink, on_item=progress.advance, on_wait=progress.wait)
+    except SourceError as err:
+        raise click.ClickException(str(err)) from err
+    finally:
+        sink.close()
+    click.echo(github_summary(result, time.perf_counter() - started))
+
+
+def github_summary(result: GitHubImportResult, seconds: float) -> str:
+    """The one-line summary of a GitHub import."""
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(result.kinds.items())) or "nothing new"
+    api = result.api
+    calls = (f"; API {api.requests} requests, {api.not_modified} not modified (free), "
+             f"{api.waits} waits ({api.waited_s:.0f}s)") if api.requests else ""  # fmt: skip
+    resumed = f"; resumed at {result.resumed}" if result.resumed else ""
+    skipped = f"; {result.skipped} already sent before" if result.skipped else ""
+    return (f"github {result.repo_id}: {result.events} events ({kinds}); {delivery_summary(result.delivery)}"
+            f"{calls}{resumed}{skipped}; {seconds:.1f}s")  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from trajectory.events import EventBase, make_event
@@ -196,6 +197,12 @@ def linked_issues(*texts: str | None, own: int | None = None) -> list[int]:
                 if number != own and number not in found:
                     found.append(number)
     return found
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 time as GitHub writes it (or a bare date); naive values are taken as UTC."""
+    parsed = datetime.fromisoformat(value.strip())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def number_from_url(url: str | None) -> int:
