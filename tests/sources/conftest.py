@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sources.gitrepo import GitRepo
+from sources.httpstub import IngestStub, StubServer
 
 
 @pytest.fixture
@@ -38,3 +40,12 @@ def rich_repo(git_repo: GitRepo) -> GitRepo:
     repo.write(".mailmap", "Grace Hopper <grace@example.com> Old Name <old@example.org>\n")
     repo.commit("Add mailmap")
     return repo
+
+
+@pytest.fixture
+def ingest() -> Iterator[tuple[StubServer, IngestStub]]:
+    """A stand-in collector ingest endpoint on 127.0.0.1 (for scripted faults)."""
+    stub = IngestStub()
+    server = StubServer(stub)
+    yield server, stub
+    server.stop()
