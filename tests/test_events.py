@@ -28,12 +28,31 @@ def _envelope(**extra: object) -> dict[str, object]:
 
 def test_every_design_kind_has_a_model() -> None:
     design_kinds = {
-        "session.started", "session.ended", "document.opened", "document.changed", "document.saved",
-        "document.closed", "git.commit", "git.checkout", "git.merge", "git.rebase", "suggestion.shown",
-        "suggestion.accepted", "suggestion.rejected", "suggestion.survival", "refactor.detected", "test.run",
-        "review.comment", "review.submitted", "pr.opened", "pr.merged", "pr.closed", "issue.opened",
-        "issue.comment", "feedback.note",
-    }  # fmt: skip
+        "session.started",
+        "session.ended",
+        "document.opened",
+        "document.changed",
+        "document.saved",
+        "document.closed",
+        "git.commit",
+        "git.checkout",
+        "git.merge",
+        "git.rebase",
+        "suggestion.shown",
+        "suggestion.accepted",
+        "suggestion.rejected",
+        "suggestion.survival",
+        "refactor.detected",
+        "test.run",
+        "review.comment",
+        "review.submitted",
+        "pr.opened",
+        "pr.merged",
+        "pr.closed",
+        "issue.opened",
+        "issue.comment",
+        "feedback.note",
+    }
     assert design_kinds <= set(EVENT_CLASSES)
 
 
@@ -61,9 +80,16 @@ def _strategy(annotation: Any) -> st.SearchStrategy[Any]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         fields = {name: _strategy(f.rebuild_annotation()) for name, f in annotation.model_fields.items()}
         return st.fixed_dictionaries(fields)
-    simple = {str: st.text(max_size=40), int: st.integers(), bool: st.booleans(), type(None): st.none(),
-              float: st.floats(allow_nan=False, allow_infinity=False),
-              UUID: st.uuids(), AwareDatetime: _AWARE, datetime: _AWARE}  # fmt: skip
+    simple = {
+        str: st.text(max_size=40),
+        int: st.integers(),
+        bool: st.booleans(),
+        type(None): st.none(),
+        float: st.floats(allow_nan=False, allow_infinity=False),
+        UUID: st.uuids(),
+        AwareDatetime: _AWARE,
+        datetime: _AWARE,
+    }
     return simple[annotation]
 
 
@@ -97,8 +123,9 @@ def test_every_kind_round_trips_through_json(kind: str) -> None:
 
 def test_timestamps_are_normalised_to_utc_and_naive_ones_refused() -> None:
     plus2 = timezone(timedelta(hours=2))
-    event = make_event("feedback.note", {"target": "edit", "note": "x"}, ts=datetime(2026, 1, 1, 12, tzinfo=plus2),
-                       **_envelope())  # fmt: skip
+    event = make_event(
+        "feedback.note", {"target": "edit", "note": "x"}, ts=datetime(2026, 1, 1, 12, tzinfo=plus2), **_envelope()
+    )
     assert event.ts == datetime(2026, 1, 1, 10, tzinfo=UTC)
     assert event.ts.tzinfo == UTC
     with pytest.raises(ValidationError):

@@ -1,0 +1,57 @@
+"""What one collector process holds: settings, the engine, metrics, and the single-writer discipline for SQLite."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from collector_api.database import is_sqlite, make_engine
+from collector_api.metrics import Metrics
+from collector_api.settings import CollectorSettings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class CollectorState:
+    def __init__(self, settings: CollectorSettings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        self.metrics = Metrics()
+        # SQLite has one writer at a time: queue writers of this process here instead of spinning on SQLITE_BUSY.
+        self._write_lock = threading.Lock() if is_sqlite(self.engine) else None
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def write(self, work: Callable[[sa.Connection], T], attempts: int = 5) -> T:
+        """Run `work` in one write transaction; retried on deadlocks and serialization failures (PostgreSQL)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                if self._write_lock is None:
+                    with self.engine.begin() as conn:
+                        return work(conn)
+                with self._write_lock, self.engine.begin() as conn:
+                    return work(conn)
+            except sa.exc.OperationalError as err:
+                if attempt == attempts or not _retryable(err):
+                    raise
+                log.warning("write transaction retried", extra={"attempt": attempt, "error": type(err.orig).__name__})
+                time.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _retryable(err: sa.exc.OperationalError) -> bool:
+    code = getattr(err.orig, "sqlstate", None)
+    return code in ("40001", "40P01") or "database is locked" in str(err.orig)
