@@ -198,6 +198,8 @@ class Capture:
         if tracked is None or document is None:
             return
         if text is not None and text != document.text:
+            logger.warning("mirror of %s differed from the saved text; resynchronised", tracked.path)
+            self.spool.bump("mirror_resync")
             self.changed(uri, document.version, [(None, text)])  # the client knows better than the mirror
         if (episode := self.episodes.close(uri)) is not None:
             self._emit_episode(episode)

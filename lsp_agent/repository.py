@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import configparser
 import fnmatch
-import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -15,7 +12,6 @@ from lsp_agent.settings import Settings
 # (inside .git, so never committed) opts it in for this engineer only.
 COMMITTED_MARKER = ".smartco-capture"
 LOCAL_MARKER = "smartco-capture"
-_REMOTE = re.compile(r"^(?:[a-z+]+://)?(?:[^@/]+@)?(?P<host>[^/:]+)[:/](?:\d+/)?(?P<path>.+?)(?:\.git)?/?$")
 
 
 def find_root(path: Path) -> Path | None:
@@ -37,26 +33,11 @@ def git_dir(root: Path) -> Path:
     return dot_git
 
 
-def normalise_remote(url: str) -> str | None:
-    """`git@github.com:o/r.git`, `https://u:p@github.com/o/r` ... -> `github.com/o/r` (lower-cased host)."""
-    match = _REMOTE.match(url.strip())
-    if not match:
-        return None
-    return f"{match.group('host').lower()}/{match.group('path')}"
-
-
 def repo_id(root: Path) -> str:
-    """The normalised `origin` remote, or `local:<hash of the root path>` for a repository without one."""
-    config = configparser.ConfigParser(strict=False, interpolation=None)
-    try:
-        config.read(git_dir(root) / "config")
-        url = config.get('remote "origin"', "url", fallback=None)
-    except configparser.Error:
-        url = None
-    normalised = normalise_remote(url) if url else None
-    if normalised:
-        return normalised
-    return "local:" + hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    """The repository's id, computed exactly as the offline git miner does, so both sources line up."""
+    from trajectory.sources.git import repository_id
+
+    return repository_id(root)
 
 
 def is_opted_in(root: Path, settings: Settings) -> bool:

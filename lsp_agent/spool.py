@@ -164,6 +164,11 @@ class Spool:
             self.count -= int(size[0])
             self.bytes -= int(size[1])
 
+    def bump(self, name: str, value: int = 1) -> None:
+        """Add to a named counter (shown by `status`)."""
+        with self._tx() as db:
+            self._add_counters(db, {name: value})
+
     def _add_counters(self, db: sqlite3.Connection, counts: dict[str, int]) -> None:
         for name, value in counts.items():
             if value:

@@ -23,6 +23,7 @@ def status_dict(status: SpoolStatus) -> dict[str, Any]:
         "duplicate": counters.get("duplicate", 0),
         "rejected": counters.get("rejected", 0),
         "dropped": counters.get("dropped", 0),
+        "mirror_resync": counters.get("mirror_resync", 0),
         "paused": status.state.get("paused") == "1",
     }
 
