@@ -44,8 +44,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("sendgrid_key", re.compile(r"\bSG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}")),
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")),
     ("azure_key", re.compile(r"(?<=AccountKey=)[A-Za-z0-9+/=]{40,}")),
-    ("url_credential", re.compile(r"(?<=://)[^\s/:@\"'`]+:[^\s/@\"'`]+(?=@[A-Za-z0-9.\-\[])")),
 )
+_URL_CREDENTIAL = re.compile(r"(?<=://)(?P<user>[^\s/:@,\"'`]+):(?P<password>[^\s/@,\"'`]+)(?=@[A-Za-z0-9.\-\[])")
 
 # A value assigned to a password/secret/token-like name, in code, JSON, YAML, INI, .env or shell syntax.
 _SECRET_NAME = (
@@ -54,11 +54,13 @@ _SECRET_NAME = (
 )
 _ASSIGNED = re.compile(
     rf"""(?P<name>["']?{_SECRET_NAME}["']?)(?P<op>\s*(?::=|=>|[:=])\s*)"""
-    r"""(?:(?P<quote>["'`])(?P<quoted>[^"'`\s]{8,256})(?P=quote)|(?P<bare>[^\s"'`,;#)(\]\[{}<>]{8,256})(?=[\s,;]|$))""",
+    r"""(?:(?P<quote>["'`])(?P<quoted>[^"'`\s]{8,256})(?P=quote)|(?P<bare>[^\s"'`,;#)(\]\[{}<>][^\s"'`,;)(\]\[{}<>]{7,255})(?=[\s,;]|$))""",
     re.IGNORECASE | re.MULTILINE,
 )
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*$")
-_PLACEHOLDER = re.compile(r"^(?:\$\{?[A-Za-z_]|\{\{|%\(|<|\[REDACTED)|(?:changeme|example|placeholder|x{6,})", re.I)
+_PLACEHOLDER = re.compile(r"^(?:\$\{?[A-Za-z_]|\{\{?|%\(|<|\*+$|\[REDACTED)|changeme|example|placeholder|x{6,}", re.I)
+# Passwords that documentation puts in example URLs (`scott:tiger@`, `user:pass@`, `a%20secret`).
+_DOC_PASSWORD = re.compile(r"secret|passw|^(?:pw|pwd|tiger|pass)$", re.I)
 MIN_ENTROPY = 3.0
 
 
@@ -74,7 +76,7 @@ def looks_secret(value: str, bare: bool = False) -> bool:
     """Whether a value assigned to a secret-like name looks like a real secret rather than code or prose."""
     if len(value) < 8 or _PLACEHOLDER.search(value):
         return False
-    if bare and _IDENTIFIER.match(value):
+    if bare and _IDENTIFIER.match(value) and not _random_word(value):
         return False  # `token = next_token`, `password: settings.db_password`
     classes = sum(
         (
@@ -85,6 +87,18 @@ def looks_secret(value: str, bare: bool = False) -> bool:
         )
     )
     return classes >= 2 and shannon_entropy(value) >= MIN_ENTROPY
+
+
+def _random_word(value: str) -> bool:
+    """A bare word that reads as random (long, mixed case and digits, no `.`/`_`) rather than a code name."""
+    return (
+        len(value) >= 12
+        and "." not in value
+        and "_" not in value
+        and any(c.isdigit() for c in value)
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+    )
 
 
 @dataclass
@@ -115,6 +129,13 @@ def redact(text: str) -> Redaction:
         quote = match.group("quote") or ""
         return f"{match.group('name')}{match.group('op')}{quote}[REDACTED:assigned_secret]{quote}"
 
+    def url_credential(match: re.Match[str]) -> str:
+        if _PLACEHOLDER.search(match.group("password")) or _DOC_PASSWORD.search(match.group("password")):
+            return match.group(0)  # `user:pass@host` in documentation
+        counts["url_credential"] += 1
+        return "[REDACTED:url_credential]"
+
+    text = _URL_CREDENTIAL.sub(url_credential, text)
     text = _ASSIGNED.sub(assigned, text)
     return Redaction(text, dict(counts))
 
