@@ -1,0 +1,358 @@
+"""What the sidecar records about documents, and the sessions it records them in (no LSP types here)."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsp_agent import __version__
+from lsp_agent.episode import Episode, EpisodeTracker
+from lsp_agent.mirror import Mirror
+from lsp_agent.recording import Recording, content_hash, flush_orphan_gaps
+from lsp_agent.refactor import detect_rename
+from lsp_agent.repository import Repository, find_root, is_excluded, is_opted_in, repo_id
+from lsp_agent.settings import Settings
+from lsp_agent.spool import Spool
+from lsp_agent.suggestion import SurvivalTracker, suggestion_payload
+from lsp_agent.uploader import Uploader
+from trajectory.diffs import count_changes, unified_diff
+from trajectory.ids import uuid7
+from trajectory.privacy import Redaction, add_counts, pseudonymise, redact
+
+logger = logging.getLogger(__name__)
+
+Range = tuple[tuple[int, int], tuple[int, int]]
+SPOOL_FILE = "spool.sqlite3"
+MOVE_WINDOW_S = 30.0
+
+
+@dataclass
+class Tracked:
+    """A document that is being recorded: where it lives and the last text redacted for it."""
+
+    uri: str
+    path: str
+    recording: Recording
+    cache: tuple[str, Redaction] | None = None
+
+
+@dataclass
+class ClientInfo:
+    name: str | None = None
+    version: str | None = None
+
+
+@dataclass
+class Capture:
+    """The recording state of one sidecar process; the LSP handlers and watchers call into it."""
+
+    settings: Settings
+    clock: Callable[[], float] = time.monotonic
+    client: ClientInfo = field(default_factory=ClientInfo)
+
+    def __post_init__(self) -> None:
+        self.mirror = Mirror()
+        self.episodes = EpisodeTracker(self.settings.idle_seconds, self.clock)
+        self.spool = Spool(self.settings.data_dir / SPOOL_FILE, self.settings.spool_max_bytes)
+        s = self.settings
+        self.uploader = Uploader(
+            self.spool, s.collector_url, s.resolved_token(), s.batch_max_events, s.upload_interval, s.backoff_max
+        )
+        self.recordings: dict[Path, Recording] = {}
+        self.documents: dict[str, Tracked] = {}
+        self.survival = SurvivalTracker(s.survival_checkpoints, self.clock)
+        self.watchers: list[Any] = []
+        self._paused_until_check = 0.0
+        self._paused = False
+        self.on_recording: list[Callable[[Recording], None]] = []
+        self.deleted: dict[str, tuple[str, float]] = {}
+
+    # -- sessions -------------------------------------------------------------------------------------
+    def start(self, roots: Sequence[Path]) -> None:
+        """Ship what an earlier run left in the spool, and open sessions for opted-in workspace roots."""
+        flush_orphan_gaps(self.spool, set())
+        self.uploader.start()
+        for root in roots:
+            found = find_root(root)
+            if found is not None:
+                self.recording_for_root(found)
+
+    def recording_for_root(self, root: Path) -> Recording | None:
+        if root in self.recordings:
+            return self.recordings[root]
+        if not is_opted_in(root, self.settings):
+            return None
+        recording = Recording(self.spool, Repository(root, repo_id(root)), self._actor(root))
+        self.recordings[root] = recording
+        head, branch = read_head(root)
+        payload = {"editor": self.client.name, "editor_version": self.client.version, "agent_version": __version__}
+        payload |= {"git_head": head, "git_branch": branch}
+        self._record(recording, "session.started", payload)
+        for hook in self.on_recording:
+            hook(recording)
+        logger.info("recording session %s in %s", recording.session_id, recording.repository.id)
+        return recording
+
+    def _actor(self, root: Path) -> str:
+        identity = self.settings.actor or git_identity(root) or "unknown"
+        if not self.settings.pseudonymise:
+            return identity
+        return pseudonymise(identity, self.salt())
+
+    def salt(self) -> str:
+        if self.settings.salt:
+            return self.settings.salt
+        salt = self.spool.get_state("salt")
+        if salt is None:
+            salt = uuid7().hex
+            self.spool.set_state("salt", salt)
+        return salt
+
+    def paused(self) -> bool:
+        now = self.clock()
+        if now >= self._paused_until_check:
+            self._paused = self.spool.get_state("paused") == "1"
+            self._paused_until_check = now + 1.0
+        return self._paused
+
+    def set_paused(self, paused: bool) -> None:
+        self.spool.set_state("paused", "1" if paused else "0")
+        self._paused, self._paused_until_check = paused, self.clock() + 1.0
+
+    def _record(self, recording: Recording, kind: str, payload: dict[str, Any], **kw: Any) -> None:
+        if self.paused() and kind not in ("session.started", "session.ended"):
+            return
+        recording.record(kind, payload, **kw)
+
+    def shutdown(self, reason: str = "shutdown") -> None:
+        """Flush open episodes (didClose is never sent for buffers open at quit), end every session."""
+        for episode in self.episodes.close_all():
+            self._emit_episode(episode)
+        for watcher in self.watchers:
+            watcher.stop()
+        for recording in self.recordings.values():
+            recording.flush_gap()
+            payload = {"reason": reason, "events_recorded": recording.recorded + 1}
+            recording.record("session.ended", payload)
+        self.recordings.clear()
+        self.uploader.wake()
+
+    def close(self, drain_seconds: float = 0.0) -> None:
+        self.uploader.stop(drain_seconds)
+        self.spool.close()
+
+    # -- documents ------------------------------------------------------------------------------------
+    def track(self, uri: str) -> Tracked | None:
+        if not uri.startswith("file://"):
+            return None
+        from pygls.uris import to_fs_path
+
+        fs_path = to_fs_path(uri)
+        root = find_root(Path(fs_path).parent) if fs_path else None
+        recording = self.recording_for_root(root) if root else None
+        if recording is None:
+            return None
+        path = recording.repository.relative(Path(fs_path))  # type: ignore[arg-type]
+        if path is None or is_excluded(path, self.settings):
+            return None
+        return Tracked(uri, path, recording)
+
+    def opened(self, uri: str, text: str, version: int | None, language_id: str | None) -> None:
+        tracked = self.track(uri)
+        if tracked is None:
+            return
+        self.documents[uri] = tracked
+        self.mirror.open(uri, text, version, language_id)
+        red = self._redact(tracked, text)
+        digest = content_hash(red.text)
+        payload = {"language_id": language_id, "version": version, "text": red.text}
+        payload |= {"content_hash": digest, "redactions": red.total}
+        self._record(tracked.recording, "document.opened", payload, path=tracked.path, counts=red.counts)
+        self._moved_by_content(tracked, digest)
+
+    def changed(self, uri: str, version: int | None, changes: Sequence[tuple[Range | None, str]]) -> None:
+        """Apply changes to the mirror; the text before them is kept by the episode they start or extend."""
+        document = self.mirror.get(uri)
+        if document is None:
+            return
+        episode, switched = self.episodes.touch(uri, document.lines, document.version)
+        for range_, text in changes:
+            if range_ is None:
+                document.replace_all(text)
+            else:
+                document.apply(range_[0], range_[1], text)
+                if len(text) >= self.settings.large_insert_chars:
+                    episode.inserts.append(text)
+            episode.changes += 1
+        document.version = episode.version_to = version
+        for closed in switched:
+            self._emit_episode(closed)
+
+    def saved(self, uri: str, text: str | None) -> None:
+        tracked, document = self.documents.get(uri), self.mirror.get(uri)
+        if tracked is None or document is None:
+            return
+        if text is not None and text != document.text:
+            logger.warning("mirror of %s differed from the saved text; resynchronised", tracked.path)
+            self.spool.bump("mirror_resync")
+            self.changed(uri, document.version, [(None, text)])  # the client knows better than the mirror
+        if (episode := self.episodes.close(uri)) is not None:
+            self._emit_episode(episode)
+        red = self._redact(tracked, document.text)
+        payload = {"content_hash": content_hash(red.text), "text": red.text, "redactions": red.total}
+        self._record(tracked.recording, "document.saved", payload, path=tracked.path, counts=red.counts)
+
+    def closed(self, uri: str) -> None:
+        tracked = self.documents.get(uri)
+        if (episode := self.episodes.close(uri)) is not None:
+            self._emit_episode(episode)
+        document = self.mirror.close(uri)
+        self.documents.pop(uri, None)
+        if tracked is not None and document is not None:
+            payload = {"content_hash": content_hash(self._redact(tracked, document.text).text)}
+            self._record(tracked.recording, "document.closed", payload, path=tracked.path)
+            if not (tracked.recording.repository.root / tracked.path).exists():
+                self.deleted[payload["content_hash"]] = (tracked.path, self.clock())
+
+    # -- moves and suggestions -----------------------------------------------------------------------
+    def moved(self, old_uri: str, new_uri: str) -> None:
+        """A file renamed by the editor (workspace/didRenameFiles)."""
+        tracked, old = self.track(new_uri), self.track(old_uri)
+        if tracked is None:
+            return
+        old_path = old.path if old else None
+        payload = {"refactor": "move", "old_path": old_path, "new_path": tracked.path, "heuristic": False}
+        self._record(tracked.recording, "refactor.detected", payload, path=tracked.path)
+        if old_uri in self.documents and (document := self.mirror.close(old_uri)) is not None:
+            self.documents.pop(old_uri)
+            document.uri = new_uri
+            self.mirror.documents[new_uri] = document
+            self.documents[new_uri] = tracked
+
+    def _moved_by_content(self, tracked: Tracked, digest: str) -> None:
+        """A delete followed by a create with the same content is a move (heuristic)."""
+        seen = self.deleted.pop(digest, None)
+        if seen is None or self.clock() - seen[1] > MOVE_WINDOW_S or seen[0] == tracked.path:
+            return
+        payload = {"refactor": "move", "old_path": seen[0], "new_path": tracked.path, "heuristic": True}
+        self._record(tracked.recording, "refactor.detected", payload, path=tracked.path)
+
+    def suggestion(self, params: dict[str, Any]) -> None:
+        """A suggestion shown, accepted or rejected, as reported by an editor plugin or a completion command."""
+        kind, payload = suggestion_payload(params)
+        uri = str(params.get("uri") or "")
+        tracked = self.documents.get(uri) or self.track(uri)
+        if tracked is None:
+            return
+        counts: dict[str, int] = {}
+        for key in ("text", "context_before", "context_after"):
+            if key in payload:
+                red = redact(payload[key])
+                payload[key] = red.text
+                add_counts(counts, red.counts)
+        self._record(tracked.recording, kind, payload, path=tracked.path, counts=counts)
+        if kind == "suggestion.accepted":
+            line = payload.get("position", {}).get("line")
+            self.survival.accepted(
+                payload["suggestion_id"], uri, payload["text"], line, tracked.recording, tracked.path
+            )
+
+    def tick(self) -> None:
+        """Close idle episodes and measure suggestions whose survival checkpoint is due."""
+        for episode in self.episodes.close_idle():
+            self._emit_episode(episode)
+        for tracked, payload in self.survival.due(self.text_of):
+            self._record(tracked.owner, "suggestion.survival", payload, path=tracked.path)
+
+    def text_of(self, uri: str) -> str | None:
+        document = self.mirror.get(uri)
+        return None if document is None else document.text
+
+    def _redact(self, tracked: Tracked, text: str) -> Redaction:
+        if tracked.cache is not None and tracked.cache[0] == text:
+            return tracked.cache[1]
+        red = redact(text)
+        tracked.cache = (text, red)
+        return red
+
+    def _emit_episode(self, episode: Episode) -> None:
+        tracked, document = self.documents.get(episode.uri), self.mirror.get(episode.uri)
+        if tracked is None or document is None or self.paused():
+            return
+        before = self._redact(tracked, episode.before_text)
+        after = self._redact(tracked, document.text)
+        diff = unified_diff(before.text, after.text, tracked.path)
+        if not diff:
+            return
+        added, removed = count_changes(diff)
+        new = {k: n - before.counts.get(k, 0) for k, n in after.counts.items() if n > before.counts.get(k, 0)}
+        payload = {
+            "version_from": episode.version_from,
+            "version_to": episode.version_to,
+            "before_hash": content_hash(before.text),
+            "after_hash": content_hash(after.text),
+            "diff": diff,
+            "lines_added": added,
+            "lines_removed": removed,
+            "changes": episode.changes,
+            "started_at": episode.started_at,
+            "redactions": sum(new.values()),
+        }
+        self._record(tracked.recording, "document.changed", payload, path=tracked.path, counts=new)
+        self._after_episode(tracked, episode, before.text, after.text)
+
+    def _after_episode(self, tracked: Tracked, episode: Episode, before: str, after: str) -> None:
+        rename = detect_rename(before, after)
+        if rename is not None:
+            found: dict[str, Any] = {"refactor": "rename", "old_name": rename.old_name, "new_name": rename.new_name}
+            found |= {"occurrences": rename.occurrences, "heuristic": True}
+            self._record(tracked.recording, "refactor.detected", found, path=tracked.path)
+        for text in episode.inserts:
+            red = redact(text).text
+            if red not in after:
+                continue  # typed over within the same burst
+            line = after[: after.index(red)].count("\n")
+            sid = f"heuristic-{uuid7()}"
+            payload: dict[str, Any] = {"suggestion_id": sid, "text": red, "heuristic": True, "provider": "unknown"}
+            payload["position"] = {"line": line, "character": 0}
+            self._record(tracked.recording, "suggestion.accepted", payload, path=tracked.path)
+            self.survival.accepted(sid, tracked.uri, red, line, tracked.recording, tracked.path)
+
+
+def read_head(root: Path) -> tuple[str | None, str | None]:
+    """(sha, branch) of HEAD, read from the git directory without running git."""
+    from lsp_agent.repository import git_dir
+
+    directory = git_dir(root)
+    try:
+        head = (directory / "HEAD").read_text().strip()
+    except OSError:
+        return None, None
+    if not head.startswith("ref:"):
+        return head or None, None
+    ref = head.removeprefix("ref:").strip()
+    sha = None
+    if (directory / ref).is_file():
+        sha = (directory / ref).read_text().strip()
+    elif (directory / "packed-refs").is_file():
+        for line in (directory / "packed-refs").read_text().splitlines():
+            if line.endswith(" " + ref):
+                sha = line.split()[0]
+    return sha, ref.removeprefix("refs/heads/")
+
+
+def git_identity(root: Path) -> str | None:
+    """The engineer's git e-mail (or name) for this repository."""
+    for key in ("user.email", "user.name"):
+        try:
+            done = subprocess.run(["git", "config", key], cwd=root, capture_output=True, text=True, timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if done.returncode == 0 and done.stdout.strip():
+            return done.stdout.strip()
+    return None
