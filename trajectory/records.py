@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from trajectory.diffs import apply_diff
 
 RECORD_VERSION = 1
+_ANSWER_KEY = re.compile(r"^answer_(\d+)$")
+
+
+def stable_id(kind: str, *evidence: object) -> str:
+    """A record id that depends only on its kind and its evidence, so rebuilding gives the same id."""
+    digest = hashlib.blake2b(orjson.dumps([kind, *map(str, evidence)]), digest_size=12).hexdigest()
+    return f"{kind}-{digest}"
 
 
 class RecordModel(BaseModel):
@@ -29,6 +40,8 @@ class Provenance(RecordModel):
     actors: list[str] = Field(default_factory=list)
     first_ts: datetime | None = None
     last_ts: datetime | None = None
+    pull_requests: list[int] = Field(default_factory=list)  # pull requests this evidence belongs to or references
+    issues: list[int] = Field(default_factory=list)  # issues this evidence belongs to or is linked to
 
 
 class RecordBase(RecordModel):
@@ -79,6 +92,17 @@ class IssueRecord(RecordBase):
     body: str
     answers: list[Answer]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_answers(cls, data: Any) -> Any:
+        """Accept the seed's flat `answer_1`, `answer_2`, ... keys as the ordered `answers` list."""
+        if not isinstance(data, dict) or not any(_ANSWER_KEY.match(key) for key in data):
+            return data
+        rest = {key: value for key, value in data.items() if not _ANSWER_KEY.match(key)}
+        numbered = sorted((int(m.group(1)), value) for key, value in data.items() if (m := _ANSWER_KEY.match(key)))
+        rest["answers"] = [*rest.get("answers", []), *(value for _, value in numbered)]
+        return rest
+
     def seed_form(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "question": self.question,
@@ -103,11 +127,14 @@ class Feedback(RecordModel):
 
 
 class Step(RecordModel):
+    """One action; a step with a `path` and a `diff` turns the previous version of that file into the next."""
+
     action: Literal["edit", "commit", "test_run", "suggestion", "review", "merge", "checkout"]
     ts: datetime | None = None
     path: str | None = None
     diff: str = ""
-    commit: str | None = None
+    commit: str | None = None  # edits: the commit that contains their result; commits: their sha
+    pull_request: int | None = None  # commits: the pull request they belong to
     event_ids: list[str] = Field(default_factory=list)
 
 
@@ -121,6 +148,14 @@ class TrajectoryRecord(RecordBase):
     final_files: dict[str, str] = Field(default_factory=dict)
     outcome: dict[str, Any] = Field(default_factory=dict)  # merged, tests_passing, ...
 
+    def replay(self) -> dict[str, str]:
+        """The files after applying every step's diff, in order, to the starting version (raises DiffError)."""
+        files = dict(self.start_files)
+        for step in self.steps:
+            if step.path is not None and step.diff:
+                files[step.path] = apply_diff(files.get(step.path, ""), step.diff)
+        return files
+
 
 class ReviewRecord(RecordBase):
     """A CodeReviewer-style triple."""
@@ -129,6 +164,10 @@ class ReviewRecord(RecordBase):
     diff_hunk: str
     comment: str
     revised_hunk: str | None = None
+    path: str | None = None
+    line: int | None = None
+    commit: str | None = None  # the commit the comment was made on
+    revision_commit: str | None = None  # the later commit that changed the commented lines
 
 
 class PreferenceRecord(RecordBase):
@@ -187,9 +226,25 @@ RECORD_KINDS = (
 )
 
 
+def record_to_dict(record: RecordBase) -> dict[str, Any]:
+    """The JSON-ready form of a record; issues in the seed's flat form (`answer_1`, `answer_2`, ...)."""
+    data = record.model_dump(mode="json")
+    if isinstance(record, IssueRecord):
+        for number, answer in enumerate(data.pop("answers"), 1):
+            data[f"answer_{number}"] = answer
+    return data
+
+
 def record_to_json(record: RecordBase) -> bytes:
     """One JSONL line (without newline), keys in a fixed order so that rebuilding is byte-identical."""
-    return orjson.dumps(record.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps(record_to_dict(record), option=orjson.OPT_SORT_KEYS)
+
+
+def parse_record(data: bytes | str | dict[str, Any]) -> RecordBase:
+    """One record from a JSONL line or its dict, validated into its class."""
+    if isinstance(data, dict):
+        return RECORD_ADAPTER.validate_python(data)
+    return RECORD_ADAPTER.validate_json(data)
 
 
 def read_records(path: Path) -> Iterator[RecordBase]:
@@ -197,7 +252,7 @@ def read_records(path: Path) -> Iterator[RecordBase]:
     with path.open("rb") as handle:
         for line in handle:
             if line.strip():
-                yield RECORD_ADAPTER.validate_json(line)
+                yield parse_record(line)
 
 
 def write_records(path: Path, records: Iterable[RecordBase]) -> int:

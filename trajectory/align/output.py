@@ -1,0 +1,47 @@
+"""The dataset folder: `OUT/<kind>/<split>.jsonl` (one `record_to_json` line per record), opened on first use."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+from typing import BinaryIO
+
+from trajectory.records import RECORD_KINDS, RecordBase, record_to_json
+from trajectory.splits import SPLITS
+
+
+class DatasetWriter:
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for kind in RECORD_KINDS:  # files of an earlier build must not survive into this one
+            for split in SPLITS:
+                (out_dir / kind / f"{split}.jsonl").unlink(missing_ok=True)
+        self._handles: dict[tuple[str, str], BinaryIO] = {}
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self._hashes: dict[tuple[str, str], hashlib._Hash] = {}
+
+    def write(self, split: str, record: RecordBase) -> None:
+        key = (record.kind, split)
+        handle = self._handles.get(key)
+        if handle is None:
+            (self.out_dir / record.kind).mkdir(exist_ok=True)
+            handle = self._handles[key] = (self.out_dir / record.kind / f"{split}.jsonl").open("wb")
+            self._hashes[key] = hashlib.sha256()
+        line = record_to_json(record) + b"\n"
+        handle.write(line)
+        self._hashes[key].update(line)
+        self.counts[key] += 1
+
+    def close(self) -> dict[str, dict[str, object]]:
+        """Close every file; their relative paths with record counts and SHA-256 content hashes."""
+        files: dict[str, dict[str, object]] = {}
+        for (kind, split), handle in sorted(self._handles.items()):
+            handle.close()
+            files[f"{kind}/{split}.jsonl"] = {
+                "records": self.counts[(kind, split)],
+                "sha256": self._hashes[(kind, split)].hexdigest(),
+            }
+        self._handles.clear()
+        return files
