@@ -94,8 +94,10 @@ class CodeModel:
         extras = self._extras_by_id(ids)
         run_id = uuid.uuid4().hex
         result_dir = os.environ.get("RESULT_SAVED_URL", "")
-        rows = [self._answer(sample_id, x, extras.get(sample_id, {}), run_id, result_dir) for sample_id, x in zip(
-            ids, xs, strict=True)]
+        rows = [
+            self._answer(sample_id, x, extras.get(sample_id, {}), run_id, result_dir)
+            for sample_id, x in zip(ids, xs, strict=True)
+        ]
         rss = peak_rss_mb()
         for row in rows:
             row["peak_rss_mb"] = rss
@@ -109,8 +111,7 @@ class CodeModel:
             return by_id
         return {sample_id: item for sample_id, item in zip(ids, self.side, strict=False)}
 
-    def _answer(self, sample_id: str, x: str, side: Mapping[str, Any], run_id: str, result_dir: str) -> dict[
-        str, Any]:
+    def _answer(self, sample_id: str, x: str, side: Mapping[str, Any], run_id: str, result_dir: str) -> dict[str, Any]:
         assert self.backend is not None
         prompt = self.task.prompt
         query = str(side.get("query") or _strip_prefix(x, prompt.instruction))

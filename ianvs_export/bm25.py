@@ -31,7 +31,8 @@ class BM25Index:
                 self.postings[term].append((number, count))
         self.average = (sum(self.lengths) / self.size) if self.size else 0.0
         self.idf = {
-            term: math.log(1 + (self.size - len(hits) + 0.5) / (len(hits) + 0.5)) for term, hits in self.postings.items()
+            term: math.log(1 + (self.size - len(hits) + 0.5) / (len(hits) + 0.5))
+            for term, hits in self.postings.items()
         }
 
     def best(self, query: str) -> int | None:

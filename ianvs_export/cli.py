@@ -23,8 +23,12 @@ def ianvs() -> None:
 @ianvs.command("export")
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Where to write the folders.")
-@click.option("--models", "models_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="models.yaml with the candidates (default: the bm25 baseline and the oracle).")
+@click.option(
+    "--models",
+    "models_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="models.yaml with the candidates (default: the bm25 baseline and the oracle).",
+)
 @click.option("--tasks", default=",".join(TASKS), show_default=True, help="Comma-separated tasks to export.")
 def export_command(dataset_dir: Path, out_dir: Path, models_file: Path | None, tasks: str) -> None:
     """Write one Ianvs folder per task from a dataset built by `smartco dataset build`."""
@@ -37,8 +41,10 @@ def export_command(dataset_dir: Path, out_dir: Path, models_file: Path | None, t
     if not exported:
         raise click.ClickException("no task had test samples: nothing exported")
     for item in exported:
-        click.echo(f"{item.task}: {item.test} test / {item.train} train samples, {len(candidates)} candidates -> "
-                   f"cd {item.folder} && ianvs -f {JOB_FILE}")
+        click.echo(
+            f"{item.task}: {item.test} test / {item.train} train samples, {len(candidates)} candidates -> "
+            f"cd {item.folder} && ianvs -f {JOB_FILE}"
+        )
 
 
 @ianvs.command("run")

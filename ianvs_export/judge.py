@@ -19,8 +19,16 @@ from ianvs_export.llm_dataset import read_side
 
 LABELS = ("correct", "partial", "incorrect")
 CREDIT = {"correct": 1.0, "partial": 0.5, "incorrect": 0.0}
-_ALIASES = {"c": "correct", "1": "correct", "p": "partial", "0.5": "partial", "partially correct": "partial",
-            "i": "incorrect", "0": "incorrect", "wrong": "incorrect"}
+_ALIASES = {
+    "c": "correct",
+    "1": "correct",
+    "p": "partial",
+    "0.5": "partial",
+    "partially correct": "partial",
+    "i": "incorrect",
+    "0": "incorrect",
+    "wrong": "incorrect",
+}
 SHEET_COLUMNS = ("item", "task", "question", "reference", "answer", "label")
 SUMMARY_FILE = "summary.json"
 TASK_ORDER = ("issue", "comment", "review", "generation", "completion")
@@ -59,8 +67,17 @@ def collect_items(export_dir: Path, tasks: Sequence[str]) -> list[SheetItem]:
                     row = orjson.loads(line)
                     sample = side.get(row["id"], {})
                     answer = row["answers"][0] if row["status"][0] == "ok" else ""
-                    items.append(SheetItem("", task, row["id"], row["candidate"], sample.get("query", ""),
-                                           sample.get("reference", ""), answer))
+                    items.append(
+                        SheetItem(
+                            "",
+                            task,
+                            row["id"],
+                            row["candidate"],
+                            sample.get("query", ""),
+                            sample.get("reference", ""),
+                            answer,
+                        )
+                    )
     return items
 
 
@@ -136,8 +153,13 @@ def summarise(key: Mapping[str, Mapping[str, str]], judges: Mapping[str, Mapping
     if len(names) == 2:
         shared = [item for item in key if item in judges[names[0]] and item in judges[names[1]]]
         kappa = metric.cohen_kappa([judges[names[0]][i] for i in shared], [judges[names[1]][i] for i in shared])
-    return {"judges": names, "tasks": dict(tasks), "krippendorff_alpha": metric.krippendorff_alpha(units),
-            "cohen_kappa": kappa, "items_judged": len(units)}
+    return {
+        "judges": names,
+        "tasks": dict(tasks),
+        "krippendorff_alpha": metric.krippendorff_alpha(units),
+        "cohen_kappa": kappa,
+        "items_judged": len(units),
+    }
 
 
 def majority_labels(key: Iterable[str], judges: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
@@ -150,13 +172,27 @@ def majority_labels(key: Iterable[str], judges: Mapping[str, Mapping[str, str]])
     return out
 
 
+def compare_llm(
+    key: Mapping[str, Mapping[str, str]], judges: Mapping[str, Mapping[str, str]], llm: Mapping[str, str]
+) -> dict[str, Any]:
+    """The LLM judge's accuracy per task and model, and its Cohen's kappa against the judges' majority labels."""
+    scored = summarise(key, {"llm": llm})
+    majority = majority_labels(key, judges)
+    shared = [item for item in key if item in majority and item in llm]
+    kappa = metric.cohen_kappa([majority[i] for i in shared], [llm[i] for i in shared])
+    return {"tasks": scored["tasks"], "kappa_vs_humans": kappa, "items": len(shared)}
+
+
 def write_summary(export_dir: Path, summary: Mapping[str, Any]) -> list[Path]:
     """Write judgments/summary.json into each judged task folder (read by the human_* leaderboard metrics)."""
     written = []
     for task, per_candidate in summary["tasks"].items():
         folder = export_dir / task / "judgments"
         folder.mkdir(parents=True, exist_ok=True)
-        body = {**{k: v for k, v in summary.items() if k != "tasks"}, "candidates": per_candidate}
+        body = {**{k: v for k, v in summary.items() if k not in ("tasks", "llm_judge")}, "candidates": per_candidate}
+        if summary.get("llm_judge"):
+            llm = summary["llm_judge"]
+            body["llm_judge"] = {"kappa_vs_humans": llm["kappa_vs_humans"], "candidates": llm["tasks"].get(task, {})}
         (folder / SUMMARY_FILE).write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2))
         written.append(folder / SUMMARY_FILE)
     return written
@@ -168,6 +204,14 @@ def human_metric(export_root: Path, task: str, candidate: str, name: str) -> flo
     if not path.is_file():
         return math.nan
     summary = orjson.loads(path.read_bytes())
+    if name.startswith("llm_judge_"):
+        llm = summary.get("llm_judge") or {}
+        value = (
+            llm.get("kappa_vs_humans")
+            if name == "llm_judge_kappa"
+            else ((llm.get("candidates") or {}).get(candidate, {}).get("accuracy"))
+        )
+        return math.nan if value is None else float(value)
     if name == "judge_agreement":
         alpha = summary.get("krippendorff_alpha")  # NaN was written as null
         return math.nan if alpha is None else float(alpha)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,8 +36,9 @@ def _row(case: CaseResult, metrics: Sequence[str]) -> dict[str, Any]:
     return row
 
 
-def sort_rows(rows: list[dict[str, Any]], sort_by: Sequence[Mapping[str, str]], metrics: Sequence[str]) -> list[
-    dict[str, Any]]:
+def sort_rows(
+    rows: list[dict[str, Any]], sort_by: Sequence[Mapping[str, str]], metrics: Sequence[str]
+) -> list[dict[str, Any]]:
     """Stable multi-key sort by the `rank.sort_by` priority list; unknown metric names are skipped (as Ianvs)."""
     ordered = list(rows)
     for item in reversed([dict(entry) for entry in sort_by]):
@@ -44,12 +46,12 @@ def sort_rows(rows: list[dict[str, Any]], sort_by: Sequence[Mapping[str, str]], 
         if name not in metrics:
             continue
         descending = item[name] != "ascend"
-        ordered.sort(key=lambda row, n=name: _sort_value(row[n]), reverse=descending)
+        ordered.sort(key=functools.partial(_sort_value_of, name), reverse=descending)
     return ordered
 
 
-def _sort_value(value: Any) -> float:
-    number = float(value)
+def _sort_value_of(name: str, row: Mapping[str, Any]) -> float:
+    number = float(row[name])
     return -math.inf if math.isnan(number) else number
 
 
@@ -64,8 +66,15 @@ def write_leaderboard(rank_dir: Path, rank: Mapping[str, Any], cases: Sequence[C
     chosen = metrics if selected_metrics == ["all"] else [m for m in selected_metrics if m in metrics]
     selected_columns = ["rank", "algorithm", *chosen, "paradigm", "basemodel", *hp_names, "time", "url"]
     rank_dir.mkdir(parents=True, exist_ok=True)
-    board = Leaderboard(rows, columns, metrics, rank_dir / "all_rank.csv", rank_dir / "selected_rank.csv",
-                        rank_dir / "report.md", rank_dir / "leaderboard.png")
+    board = Leaderboard(
+        rows,
+        columns,
+        metrics,
+        rank_dir / "all_rank.csv",
+        rank_dir / "selected_rank.csv",
+        rank_dir / "report.md",
+        rank_dir / "leaderboard.png",
+    )
     _write_csv(board.all_rank, columns, rows)
     _write_csv(board.selected_rank, selected_columns, rows)
     board.report.write_text(markdown_table(board), encoding="utf-8")

@@ -22,7 +22,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     if n - c < k:
         return 1.0
     # The product form avoids huge binomials: C(n-c,k)/C(n,k) = prod_{i=n-c+1}^{n} (1 - k/i)
-    product = 1.0
+    product: float = 1.0
     for i in range(n - c + 1, n + 1):
         product *= 1.0 - k / i
     return 1.0 - product
@@ -193,16 +193,16 @@ def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float:
 def krippendorff_alpha(units: Sequence[Sequence[str]]) -> float:
     """Krippendorff's alpha, nominal data: each unit is the labels it received (units with < 2 labels skipped)."""
     pairable = [list(labels) for labels in units if len(labels) >= 2]
-    coincidence: Counter[tuple[str, str]] = Counter()
+    coincidence: dict[tuple[str, str], float] = {}
     for labels in pairable:
         weight = 1.0 / (len(labels) - 1)
         for i, a in enumerate(labels):
             for j, b in enumerate(labels):
                 if i != j:
-                    coincidence[(a, b)] += weight
-    totals: Counter[str] = Counter()
+                    coincidence[(a, b)] = coincidence.get((a, b), 0.0) + weight
+    totals: dict[str, float] = {}
     for (a, _b), value in coincidence.items():
-        totals[a] += value
+        totals[a] = totals.get(a, 0.0) + value
     n = sum(totals.values())
     if n <= 1:
         return math.nan

@@ -31,7 +31,7 @@ class CaseResult:
     hyperparameters: dict[str, Any]
     metrics: dict[str, float]
     time: str
-    url: Path
+    url: str
     seconds: dict[str, float] = field(default_factory=dict)  # per call: preprocess, train, ..., metrics
 
 
@@ -49,8 +49,10 @@ def combinations(hyperparameters: list[dict[str, Any]], folder: Path) -> list[di
                     base.update(yaml.safe_load(resolve(folder, str(other)).read_text(encoding="utf-8")) or {})
             else:
                 axes.append((name, values))
-    return [{**base, **dict(zip([n for n, _ in axes], combo, strict=True))}
-            for combo in itertools.product(*[v for _, v in axes])]
+    return [
+        {**base, **dict(zip([n for n, _ in axes], combo, strict=True))}
+        for combo in itertools.product(*[v for _, v in axes])
+    ]
 
 
 @contextmanager
@@ -74,8 +76,12 @@ def _load_split(folder: Path, dataset: Mapping[str, Any], role: str) -> LLMData:
 
 
 def run_case(
-    cls: Callable[..., Any], hyperparameters: dict[str, Any], train: LLMData, test: LLMData,
-    metrics: Mapping[str, Callable[[Any, Any], float]], case_dir: Path,
+    cls: Callable[..., Any],
+    hyperparameters: dict[str, Any],
+    train: LLMData,
+    test: LLMData,
+    metrics: Mapping[str, Callable[[Any, Any], float]],
+    case_dir: Path,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """cls(**hp) -> preprocess -> train -> save -> load -> predict -> metrics, exactly Ianvs's order."""
     seconds: dict[str, float] = {}
@@ -112,7 +118,8 @@ def run_folder(folder: Path, now: Callable[[], str] | None = None) -> Leaderboar
     metrics = _metric_functions(layout)
     dataset = layout.testenv.get("dataset") or {}
     train, test = _load_split(layout.folder, dataset, "train"), _load_split(layout.folder, dataset, "test")
-    workspace = resolve(layout.folder, str(layout.job.get("workspace", "./workspace"))) / str(layout.job["name"])
+    raw_workspace = str(layout.job.get("workspace", "./workspace"))
+    workspace = resolve(layout.folder, raw_workspace) / str(layout.job["name"])
     cases: list[CaseResult] = []
     for algorithm_name, algorithm in layout.algorithms:
         if algorithm.get("paradigm_type") != "singletasklearning":
@@ -123,8 +130,10 @@ def run_folder(folder: Path, now: Callable[[], str] | None = None) -> Leaderboar
         for hyperparameters in combinations(module.get("hyperparameters") or [], layout.folder):
             case_dir = workspace / algorithm_name / str(uuid.uuid4())
             values, seconds = run_case(cls, hyperparameters, train, test, metrics, case_dir)
-            cases.append(CaseResult(algorithm_name, str(module["name"]), hyperparameters, values, clock(), case_dir,
-                                    seconds))
+            url = os.path.join(raw_workspace, str(layout.job["name"]), algorithm_name, case_dir.name)  # as Ianvs
+            cases.append(
+                CaseResult(algorithm_name, str(module["name"]), hyperparameters, values, clock(), url, seconds)
+            )
             logger.info("case %s done: %d samples", case_dir.name, len(test.x))
     return write_leaderboard(workspace / "rank", layout.job.get("rank") or {}, cases)
 

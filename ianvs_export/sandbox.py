@@ -15,6 +15,7 @@ Layers, all applied to every run:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -58,7 +59,7 @@ def guard(event, args):
         raise PermissionError("sandbox: no network")
     if event == "open":
         path, mode, flags = args
-        writing = (mode and any(c in str(mode) for c in "wax+")) or (flags or 0) & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+        writing = any(c in str(mode or "") for c in "wax+") or (flags or 0) & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
         if writing and path is not None and not inside(path):
             raise PermissionError("sandbox: writing outside the sandbox directory")
     elif event in PATHS:
@@ -153,8 +154,9 @@ def _run_in(work: Path, source: str, limits: SandboxLimits, python: str) -> Sand
     started = time.perf_counter()
     with (work / ".stdout").open("w+b") as out, (work / ".stderr").open("w+b") as err:
         try:
-            child = subprocess.Popen(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                     start_new_session=True)
+            child = subprocess.Popen(
+                argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+            )
         except OSError as error:
             logger.warning("sandbox: cannot start the interpreter: %s", error.strerror)
             return SandboxResult("error", None, 0.0, "", str(error), isolation_name())
@@ -166,15 +168,14 @@ def _run_in(work: Path, source: str, limits: SandboxLimits, python: str) -> Sand
         _kill_group(child)
         duration = time.perf_counter() - started
         stdout, stderr = _head(out, limits.output_bytes), _head(err, limits.output_bytes)
-    return SandboxResult(_status(child.returncode, timed_out), child.returncode, duration, stdout, stderr,
-                         isolation_name())
+    return SandboxResult(
+        _status(child.returncode, timed_out), child.returncode, duration, stdout, stderr, isolation_name()
+    )
 
 
 def _kill_group(child: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     child.wait()
 
 

@@ -47,7 +47,7 @@ def test_program(code: str, tests: str, entry_point: str) -> str:
 def _imports_only(line: str, name: str) -> bool:
     # `from pkg.module import name` in a repository's test would import the engineer's code, not the candidate's
     found = re.match(r"\s*from\s+[\w.]+\s+import\s+\(?\s*([\w\s,]+?)\s*\)?\s*$", line)
-    return bool(found) and [part.strip() for part in found.group(1).split(",")] == [name]
+    return found is not None and [part.strip() for part in found.group(1).split(",")] == [name]
 
 
 def sample_scores(task: str, reference: str, row: Mapping[str, Any]) -> dict[str, float]:
@@ -79,8 +79,9 @@ def sample_scores(task: str, reference: str, row: Mapping[str, Any]) -> dict[str
     return scores
 
 
-def _generation_scores(reference: str, answers: list[str], ok: list[bool], extras: Mapping[str, Any]) -> dict[
-    str, float]:
+def _generation_scores(
+    reference: str, answers: list[str], ok: list[bool], extras: Mapping[str, Any]
+) -> dict[str, float]:
     codes = [extract_code(a) if good else "" for a, good in zip(answers, ok, strict=False)]
     valid = [good and metric.syntax_valid(code) for code, good in zip(codes, ok, strict=False)]
     tests, entry = str(extras.get("tests") or ""), str(extras.get("entry_point") or "")
@@ -115,8 +116,9 @@ def edge_figures(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     }
 
 
-def score_run(task: str, references: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> tuple[
-    list[dict[str, Any]], dict[str, float]]:
+def score_run(
+    task: str, references: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Per-sample scores and aggregates of one test case, computed once and written beside the predictions."""
     run_id = str(rows[0].get("run_id", "")) if rows else ""
     if run_id and run_id in _CACHE:
@@ -161,7 +163,7 @@ def _write_scores(folder: Path, per_sample: list[dict[str, Any]], aggregates: Ma
     (folder / METRICS_FILE).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
 
 
-def _mean(values: Sequence[float | bool]) -> float:
+def _mean(values: Sequence[Any]) -> float:
     return sum(float(v) for v in values) / len(values) if values else math.nan
 
 

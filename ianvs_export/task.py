@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ianvs_export.prompt import PROMPTS, PromptTemplate
 from trajectory.records import (
     CommentRecord,
     CompletionRecord,
@@ -17,8 +18,6 @@ from trajectory.records import (
     SimpleCommentRecord,
     read_records,
 )
-
-from ianvs_export.prompt import PROMPTS, PromptTemplate
 
 # sedna holds every field in a fixed-width numpy unicode array: one long row inflates the whole array
 FIELD_CAP = 6000
@@ -111,7 +110,9 @@ def _completion_sample(record: RecordBase) -> Sample | None:
 
 _TEXT = ("bleu4", "rouge_l", "chrf")
 TASKS: dict[str, TaskSpec] = {
-    "comment": TaskSpec("comment", ("comment", "comment_simple"), (*_TEXT, *RELIABILITY, *EDGE), "bleu4", _comment_sample),
+    "comment": TaskSpec(
+        "comment", ("comment", "comment_simple"), (*_TEXT, *RELIABILITY, *EDGE), "bleu4", _comment_sample
+    ),
     "issue": TaskSpec(
         "issue",
         ("issue",),
@@ -136,6 +137,7 @@ TASKS: dict[str, TaskSpec] = {
     ),
 }
 HUMAN_METRICS = ("human_accuracy", "human_accuracy_low", "human_accuracy_high", "judge_agreement")
+LLM_JUDGE_METRICS = ("llm_judge_accuracy", "llm_judge_kappa")
 
 
 def iter_samples(dataset_dir: Path, task: TaskSpec, split: str) -> Iterator[Sample]:

@@ -42,7 +42,8 @@ _GENERATION = [
         'def parse_version(text: str) -> tuple:\n    """Parse "1.2.3" into a tuple of ints."""\n',
         'def parse_version(text: str) -> tuple:\n    """Parse "1.2.3" into a tuple of ints."""\n'
         '    return tuple(int(part) for part in text.strip().split("."))\n',
-        "def check(candidate):\n    assert candidate('1.2.3') == (1, 2, 3)\n    assert candidate(' 10.0 ') == (10, 0)\n",
+        "def check(candidate):\n    assert candidate('1.2.3') == (1, 2, 3)\n"
+        "    assert candidate(' 10.0 ') == (10, 0)\n",
     ),
     (
         "median",
@@ -56,41 +57,82 @@ _GENERATION = [
 ]
 
 _COMMENTS = [
-    ("def retry(fn, attempts=3):\n    for n in range(attempts):\n        try:\n            return fn()\n"
-     "        except OSError:\n            if n == attempts - 1:\n                raise\n",
-     "Call fn again when it raises OSError, up to attempts times."),
-    ("def is_palindrome(text):\n    cleaned = ''.join(c.lower() for c in text if c.isalnum())\n"
-     "    return cleaned == cleaned[::-1]\n", "Whether the text reads the same backwards, ignoring case and punctuation."),
-    ("def merge_dicts(a, b):\n    out = dict(a)\n    out.update(b)\n    return out\n",
-     "Merge two dicts into a new one; keys of b win."),
-    ("def read_lines(path):\n    with open(path, encoding='utf-8') as f:\n        return [l.rstrip('\\n') for l in f]\n",
-     "Read a text file into a list of lines without newlines."),
+    (
+        "def retry(fn, attempts=3):\n    for n in range(attempts):\n        try:\n            return fn()\n"
+        "        except OSError:\n            if n == attempts - 1:\n                raise\n",
+        "Call fn again when it raises OSError, up to attempts times.",
+    ),
+    (
+        "def is_palindrome(text):\n    cleaned = ''.join(c.lower() for c in text if c.isalnum())\n"
+        "    return cleaned == cleaned[::-1]\n",
+        "Whether the text reads the same backwards, ignoring case and punctuation.",
+    ),
+    (
+        "def merge_dicts(a, b):\n    out = dict(a)\n    out.update(b)\n    return out\n",
+        "Merge two dicts into a new one; keys of b win.",
+    ),
+    (
+        "def read_lines(path):\n    with open(path, encoding='utf-8') as f:\n"
+        "        return [l.rstrip('\\n') for l in f]\n",
+        "Read a text file into a list of lines without newlines.",
+    ),
 ]
 
 _ISSUES = [
-    ("ImportError: cannot import name 'soft_unicode' from 'markupsafe'",
-     "After upgrading, jinja2 fails at import with this error.",
-     "This happens because markupsafe 2.1 removed soft_unicode; pin markupsafe<2.1 or upgrade jinja2 to 3.x."),
-    ("Tests hang forever on CI but pass locally",
-     "Our pytest job on GitHub Actions never finishes since last week.",
-     "The new fixture opens a socket server that is never closed, so the process waits on it; close it in teardown."),
-    ("UnicodeDecodeError when reading the config on Windows",
-     "Reading settings.toml raises UnicodeDecodeError: 'charmap' codec can't decode byte.",
-     "Windows defaults to cp1252 because open() uses the locale encoding; pass encoding='utf-8' to open()."),
+    (
+        "ImportError: cannot import name 'soft_unicode' from 'markupsafe'",
+        "After upgrading, jinja2 fails at import with this error.",
+        "This happens because markupsafe 2.1 removed soft_unicode; pin markupsafe<2.1 or upgrade jinja2 to 3.x.",
+    ),
+    (
+        "Tests hang forever on CI but pass locally",
+        "Our pytest job on GitHub Actions never finishes since last week.",
+        "The new fixture opens a socket server that is never closed, so the process waits on it; close it in teardown.",
+    ),
+    (
+        "UnicodeDecodeError when reading the config on Windows",
+        "Reading settings.toml raises UnicodeDecodeError: 'charmap' codec can't decode byte.",
+        "Windows defaults to cp1252 because open() uses the locale encoding; pass encoding='utf-8' to open().",
+    ),
 ]
 
 _REVIEWS = [
-    ("@@ -10,3 +10,3 @@\n-    data = json.load(open(path))\n+    data = json.load(open(path, 'rb'))\n",
-     "Use a with block so the file is closed even when json.load raises."),
-    ("@@ -4,2 +4,4 @@\n def total(items):\n-    return sum([i.price for i in items])\n+    s = 0\n+    for i in items: s += i.price\n",
-     "The generator version was clearer; why unroll it into a loop?"),
-    ("@@ -1,2 +1,2 @@\n-except:\n+except Exception:\n     pass\n",
-     "Silently passing hides real errors; at least log the exception here."),
+    (
+        "@@ -10,3 +10,3 @@\n-    data = json.load(open(path))\n+    data = json.load(open(path, 'rb'))\n",
+        "Use a with block so the file is closed even when json.load raises.",
+    ),
+    (
+        "@@ -4,2 +4,4 @@\n def total(items):\n-    return sum([i.price for i in items])\n"
+        "+    s = 0\n+    for i in items: s += i.price\n",
+        "The generator version was clearer; why unroll it into a loop?",
+    ),
+    (
+        "@@ -1,2 +1,2 @@\n-except:\n+except Exception:\n     pass\n",
+        "Silently passing hides real errors; at least log the exception here.",
+    ),
 ]
 
+_REVIEWS.append(
+    (
+        "@@ -7,3 +7,3 @@\n-    timeout = 30\n+    timeout = 3000\n     client = Client(timeout=timeout)\n",
+        "Is this in milliseconds now? The client expects seconds, so 3000 would be fifty minutes.",
+    )
+)
+_ISSUES.append(
+    (
+        "KeyError: 'user' when the webhook payload comes from a bot",
+        "Processing pull_request events from dependabot crashes the receiver.",
+        "Bot payloads have no user object because the sender is an app; use sender.login and handle a null user.",
+    )
+)
+
 _COMPLETIONS = [
-    ("import os\n\ndef config_dir():\n    base = os.environ.get('XDG_CONFIG_HOME')\n    if not base:\n        base = ",
-     "\n    return os.path.join(base, 'smartco')\n", "os.path.expanduser('~/.config')"),
+    (
+        "import os\n\ndef config_dir():\n    base = os.environ.get('XDG_CONFIG_HOME')\n"
+        "    if not base:\n        base = ",
+        "\n    return os.path.join(base, 'smartco')\n",
+        "os.path.expanduser('~/.config')",
+    ),
     ("def area(w, h):\n    return ", "\n", "w * h"),
     ("for index, item in ", ":\n    print(index, item)\n", "enumerate(items)"),
     ("with open(path, encoding='utf-8') as handle:\n    text = ", "\n", "handle.read()"),
@@ -108,8 +150,14 @@ def build_dataset(root: Path) -> Path:
         repo = f"github.com/example/{split}"
         records: dict[str, list] = {
             "generation": [
-                GenerationRecord(id=f"gen-{split}-{name}", provenance=_prov(repo, i), prompt=prompt, reference=ref,
-                                 entry_point=name, tests=tests)
+                GenerationRecord(
+                    id=f"gen-{split}-{name}",
+                    provenance=_prov(repo, i),
+                    prompt=prompt,
+                    reference=ref,
+                    entry_point=name,
+                    tests=tests,
+                )
                 for i, (name, prompt, ref, tests) in enumerate(_GENERATION[part])
             ],
             "comment_simple": [
@@ -117,17 +165,28 @@ def build_dataset(root: Path) -> Path:
                 for i, (code, c) in enumerate(_COMMENTS[part])
             ],
             "comment": [
-                CommentRecord(id=f"c-{split}-0", provenance=_prov(repo, 9), description="Retry helper.",
-                              code_snippet=_COMMENTS[0][0], annotations=[])
+                CommentRecord(
+                    id=f"c-{split}-0",
+                    provenance=_prov(repo, 9),
+                    description="Retry helper.",
+                    code_snippet=_COMMENTS[0][0],
+                    annotations=[],
+                )
             ],
             "issue": [
-                IssueRecord(id=f"iss-{split}-{i}", provenance=_prov(repo, i), question=q, user_login="asker",
-                            body=body, answers=[Answer(user_login="maintainer", body=a)])
-                for i, (q, body, a) in enumerate(_ISSUES[: 2 if split == "train" else 3])
+                IssueRecord(
+                    id=f"iss-{split}-{i}",
+                    provenance=_prov(repo, i),
+                    question=q,
+                    user_login="asker",
+                    body=body,
+                    answers=[Answer(user_login="maintainer", body=a)],
+                )
+                for i, (q, body, a) in enumerate(_ISSUES[part])
             ],
             "review": [
                 ReviewRecord(id=f"rev-{split}-{i}", provenance=_prov(repo, i), diff_hunk=h, comment=c)
-                for i, (h, c) in enumerate(_REVIEWS)
+                for i, (h, c) in enumerate(_REVIEWS[part])
             ],
             "completion": [
                 CompletionRecord(id=f"cmp-{split}-{i}", provenance=_prov(repo, i), prefix=p, suffix=s, reference=r)
