@@ -1,0 +1,51 @@
+"""Okapi BM25 over a small corpus, in pure Python: the retrieval baseline's index."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+_TOKEN = re.compile(r"[A-Za-z]+|\d+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word pieces: identifiers split on underscores and camelCase."""
+    return [word.lower() for word in _TOKEN.findall(_CAMEL.sub(" ", text))]
+
+
+class BM25Index:
+    """score(q, d) = sum_t idf(t) * f(t,d) (k1 + 1) / (f(t,d) + k1 (1 - b + b |d| / avgdl))."""
+
+    def __init__(self, documents: Sequence[str], k1: float = 1.2, b: float = 0.75, max_terms: int = 16) -> None:
+        self.k1, self.b, self.max_terms = k1, b, max_terms
+        self.size = len(documents)
+        self.lengths: list[int] = []
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for number, document in enumerate(documents):
+            counts = Counter(tokens(document))
+            self.lengths.append(sum(counts.values()))
+            for term, count in counts.items():
+                self.postings[term].append((number, count))
+        self.average = (sum(self.lengths) / self.size) if self.size else 0.0
+        self.idf = {
+            term: math.log(1 + (self.size - len(hits) + 0.5) / (len(hits) + 0.5))
+            for term, hits in self.postings.items()
+        }
+
+    def best(self, query: str) -> int | None:
+        """The index of the best-scoring document, or None when no term matches (ties: lowest index)."""
+        scores: dict[int, float] = defaultdict(float)
+        known = [term for term in set(tokens(query)) if term in self.postings]
+        # The rarest terms decide the match; very common ones cost time and add little.
+        for term in sorted(known, key=lambda term: (-self.idf[term], term))[: self.max_terms]:
+            hits = self.postings[term]
+            idf = self.idf[term]
+            for number, count in hits:
+                norm = self.k1 * (1 - self.b + self.b * self.lengths[number] / (self.average or 1.0))
+                scores[number] += idf * count * (self.k1 + 1) / (count + norm)
+        if not scores:
+            return None
+        return max(scores, key=lambda number: (scores[number], -number))

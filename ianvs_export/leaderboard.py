@@ -1,0 +1,141 @@
+"""Leaderboard files as Ianvs writes them (all_rank.csv, selected_rank.csv) plus a markdown report and a chart."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ianvs_export.runner import CaseResult
+
+PARADIGM = "singletasklearning"
+
+
+@dataclass
+class Leaderboard:
+    rows: list[dict[str, Any]]  # sorted, with the all_rank.csv columns
+    columns: list[str]
+    metrics: list[str]
+    all_rank: Path
+    selected_rank: Path
+    report: Path
+    chart: Path
+
+
+def _row(case: CaseResult, metrics: Sequence[str]) -> dict[str, Any]:
+    row: dict[str, Any] = {"algorithm": case.algorithm}
+    row.update({name: case.metrics.get(name, math.nan) for name in metrics})
+    row.update({"paradigm": PARADIGM, "basemodel": case.module_alias})
+    row.update({f"basemodel-{name}": str(value) for name, value in case.hyperparameters.items()})
+    row.update({"time": case.time, "url": str(case.url)})
+    return row
+
+
+def sort_rows(
+    rows: list[dict[str, Any]], sort_by: Sequence[Mapping[str, str]], metrics: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Stable multi-key sort by the `rank.sort_by` priority list; unknown metric names are skipped (as Ianvs)."""
+    ordered = list(rows)
+    for item in reversed([dict(entry) for entry in sort_by]):
+        name = next(iter(item))
+        if name not in metrics:
+            continue
+        descending = item[name] != "ascend"
+        ordered.sort(key=functools.partial(_sort_value_of, name), reverse=descending)
+    return ordered
+
+
+def _sort_value_of(name: str, row: Mapping[str, Any]) -> float:
+    number = float(row[name])
+    return -math.inf if math.isnan(number) else number
+
+
+def write_leaderboard(rank_dir: Path, rank: Mapping[str, Any], cases: Sequence[CaseResult]) -> Leaderboard:
+    metrics = list(dict.fromkeys(name for case in cases for name in case.metrics))
+    hp_names = list(dict.fromkeys(f"basemodel-{n}" for case in cases for n in case.hyperparameters))
+    columns = ["rank", "algorithm", *metrics, "paradigm", "basemodel", *hp_names, "time", "url"]
+    rows = sort_rows([_row(case, metrics) for case in cases], rank.get("sort_by") or [], metrics)
+    for number, row in enumerate(rows, 1):
+        row["rank"] = number
+    selected_metrics = (rank.get("selected_dataitem") or {}).get("metrics") or ["all"]
+    chosen = metrics if selected_metrics == ["all"] else [m for m in selected_metrics if m in metrics]
+    selected_columns = ["rank", "algorithm", *chosen, "paradigm", "basemodel", *hp_names, "time", "url"]
+    rank_dir.mkdir(parents=True, exist_ok=True)
+    board = Leaderboard(
+        rows,
+        columns,
+        metrics,
+        rank_dir / "all_rank.csv",
+        rank_dir / "selected_rank.csv",
+        rank_dir / "report.md",
+        rank_dir / "leaderboard.png",
+    )
+    _write_csv(board.all_rank, columns, rows)
+    _write_csv(board.selected_rank, selected_columns, rows)
+    board.report.write_text(markdown_table(board), encoding="utf-8")
+    draw_chart(board)
+    return board
+
+
+def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def model_label(row: Mapping[str, Any]) -> str:
+    """The candidate a row is about: its hyperparameter values (normally just `basemodel-model`)."""
+    values = [str(v) for k, v in row.items() if k.startswith("basemodel-")]
+    return ", ".join(values) or str(row.get("algorithm"))
+
+
+def markdown_table(board: Leaderboard) -> str:
+    header = ["rank", "model", *board.metrics]
+    lines = [
+        "# Leaderboard",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for row in board.rows:
+        cells = [str(row["rank"]), model_label(row), *[_format(row[m]) for m in board.metrics]]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"![metrics per model]({board.chart.name})", ""]
+    return "\n".join(lines)
+
+
+def _format(value: Any) -> str:
+    number = float(value)
+    return "n/a" if math.isnan(number) else f"{number:.4g}"
+
+
+def draw_chart(board: Leaderboard) -> None:
+    """One small bar chart per metric, one bar per model (matplotlib, Agg backend: no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [model_label(row) for row in board.rows]
+    count = max(len(board.metrics), 1)
+    columns = min(4, count)
+    lines = math.ceil(count / columns)
+    figure, axes = plt.subplots(lines, columns, figsize=(3.2 * columns, 2.6 * lines), squeeze=False)
+    for index, name in enumerate(board.metrics):
+        axis = axes[index // columns][index % columns]
+        values = [0.0 if math.isnan(float(row[name])) else float(row[name]) for row in board.rows]
+        axis.bar(range(len(values)), values, color="#4477aa")
+        axis.set_title(name, fontsize=9)
+        axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=7)
+        axis.tick_params(axis="y", labelsize=7)
+    for index in range(len(board.metrics), lines * columns):
+        axes[index // columns][index % columns].axis("off")
+    figure.tight_layout()
+    figure.savefig(board.chart, dpi=80)
+    plt.close(figure)

@@ -1,0 +1,192 @@
+"""Run untrusted Python (a candidate's code and its tests) in a limited, network-less, throw-away subprocess.
+
+Layers, all applied to every run:
+- a fresh temporary directory as cwd, HOME and TMPDIR, deleted afterwards;
+- resource limits set by the child before any candidate code runs: CPU seconds (RLIMIT_CPU), address space
+  (RLIMIT_AS), size of any written file including stdout/stderr (RLIMIT_FSIZE), open files, no core dumps;
+- a wall-clock limit enforced by the parent, after which the whole process group is SIGKILLed (it is also
+  killed after a normal exit, so nothing a program started survives it);
+- network: the child runs in a new, empty network namespace (`unshare -n`, or `unshare -r -n` without root)
+  when the machine allows it; in every case an audit hook in the child refuses socket creation and
+  connections, process creation (fork, exec, spawn, subprocess, os.system), ctypes, and writing, renaming or
+  deleting files outside the temporary directory. The audit hook is a guard against accidents and ordinary
+  hostile code, not a security boundary against native code: use the namespace (or a container) for that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["passed", "failed", "timeout", "output_limit", "error"]
+
+# Runs in the child before the candidate's program: limits first, then the audit hook, then the program.
+_BOOTSTRAP = r"""
+import os, resource, sys
+root = os.path.realpath(os.getcwd())
+cpu, memory, fsize, nofile = (int(v) for v in sys.argv[2:6])
+resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+BLOCKED = ("socket.", "os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
+           "subprocess.Popen", "ctypes.", "os.startfile", "pty.spawn")
+PATHS = {"os.remove": 1, "os.rmdir": 1, "os.mkdir": 1, "os.rename": 2, "os.replace": 2, "os.chmod": 1,
+         "os.chown": 1, "os.link": 2, "os.symlink": 2, "os.truncate": 1, "shutil.rmtree": 1, "os.utime": 1}
+def inside(path):
+    if isinstance(path, int):
+        return True
+    full = os.path.realpath(os.path.join(root, os.fsdecode(path)))
+    return full == root or full.startswith(root + os.sep)
+def guard(event, args):
+    if event.startswith(BLOCKED) and event not in ("socket.gethostname", "socket.getaddrinfo"):
+        raise PermissionError("sandbox: " + event + " is not allowed")
+    if event == "socket.getaddrinfo":
+        raise PermissionError("sandbox: no network")
+    if event == "open":
+        path, mode, flags = args
+        writing = any(c in str(mode or "") for c in "wax+") or (flags or 0) & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+        if writing and path is not None and not inside(path):
+            raise PermissionError("sandbox: writing outside the sandbox directory")
+    elif event in PATHS:
+        for path in args[: PATHS[event]]:
+            if path is not None and not inside(path):
+                raise PermissionError("sandbox: " + event + " outside the sandbox directory")
+program = sys.argv[1]
+with open(program, encoding="utf-8") as handle:
+    code = compile(handle.read(), program, "exec")
+sys.addaudithook(guard)
+del resource
+exec(code, {"__name__": "__main__", "__file__": program, "__builtins__": __builtins__})
+"""
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    cpu_s: int = 5
+    wall_s: float = 10.0
+    memory_mb: int = 512
+    output_bytes: int = 1_000_000
+    open_files: int = 64
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    status: Status
+    returncode: int | None
+    duration_s: float
+    stdout: str
+    stderr: str
+    network_isolation: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@functools.cache
+def network_isolation_prefix() -> tuple[str, ...]:
+    """The command prefix that gives the child an empty network namespace here, or () if none works."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return ()
+    for prefix in ((unshare, "-n"), (unshare, "-r", "-n")):
+        try:
+            done = subprocess.run([*prefix, "true"], capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if done.returncode == 0:
+            return prefix
+    return ()
+
+
+def isolation_name() -> str:
+    """How the network is cut for sandboxed runs on this machine (for reports)."""
+    prefix = network_isolation_prefix()
+    if not prefix:
+        return "audit-hook"
+    return " ".join([Path(prefix[0]).name, *prefix[1:]]) + " + audit-hook"
+
+
+def run_python(source: str, limits: SandboxLimits | None = None, python: str | None = None) -> SandboxResult:
+    """Run one Python program under the sandbox; never raises for anything the program does."""
+    limits = limits or SandboxLimits()
+    work = Path(tempfile.mkdtemp(prefix="smartco-sandbox-"))
+    try:
+        return _run_in(work, source, limits, python or sys.executable)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_in(work: Path, source: str, limits: SandboxLimits, python: str) -> SandboxResult:
+    program = work / "program.py"
+    program.write_text(source, encoding="utf-8")
+    prefix = network_isolation_prefix()
+    argv = [
+        *prefix,
+        python,
+        "-I",
+        "-S",
+        "-B",
+        "-c",
+        _BOOTSTRAP,
+        str(program),
+        str(limits.cpu_s),
+        str(limits.memory_mb * 1024 * 1024),
+        str(limits.output_bytes),
+        str(limits.open_files),
+    ]
+    env = {"HOME": str(work), "TMPDIR": str(work), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    started = time.perf_counter()
+    with (work / ".stdout").open("w+b") as out, (work / ".stderr").open("w+b") as err:
+        try:
+            child = subprocess.Popen(
+                argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+            )
+        except OSError as error:
+            logger.warning("sandbox: cannot start the interpreter: %s", error.strerror)
+            return SandboxResult("error", None, 0.0, "", str(error), isolation_name())
+        timed_out = False
+        try:
+            child.wait(timeout=limits.wall_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        _kill_group(child)
+        duration = time.perf_counter() - started
+        stdout, stderr = _head(out, limits.output_bytes), _head(err, limits.output_bytes)
+    return SandboxResult(
+        _status(child.returncode, timed_out), child.returncode, duration, stdout, stderr, isolation_name()
+    )
+
+
+def _kill_group(child: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+
+
+def _head(handle: BinaryIO, limit: int) -> str:
+    handle.seek(0)
+    return handle.read(min(limit, 20_000)).decode("utf-8", errors="replace")
+
+
+def _status(returncode: int | None, timed_out: bool) -> Status:
+    if timed_out or returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return "timeout"
+    if returncode == -signal.SIGXFSZ:
+        return "output_limit"
+    return "passed" if returncode == 0 else "failed"
