@@ -12,9 +12,10 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from collector_api import ingest, ops, query
+from collector_api import ingest, ops, query, webhook
 from collector_api.errors import AuthError, BadRequest, CollectorError, Forbidden, NotFound, TooLarge
 from collector_api.logs import configure_logging
 from collector_api.metrics import Metrics
@@ -32,13 +33,16 @@ def create_app(settings: CollectorSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.collector = CollectorState(settings)
-        log.info("collector started", extra={"database": app.state.collector.engine.url.get_backend_name()})
+        state = CollectorState(settings)
+        app.state.collector = state
+        log.info("collector started", extra={"database": state.engine.url.get_backend_name()})
+        for delivery in await run_in_threadpool(webhook.pending_deliveries, state):
+            await run_in_threadpool(webhook.process_delivery, state, delivery)
         yield
         app.state.collector.close()
 
     app = FastAPI(title="smartco collector", version="1", lifespan=lifespan)
-    for module in (ingest, query, ops):
+    for module in (ingest, query, webhook, ops):
         app.include_router(module.router)
     app.add_exception_handler(CollectorError, _collector_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

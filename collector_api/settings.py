@@ -25,6 +25,8 @@ class CollectorSettings(BaseModel):
     max_page: int = Field(default=100_000, ge=1)
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
+    pseudonym_salt: str = "smartco"  # the team's salt for engineer pseudonyms: set the same one everywhere
+    bots: tuple[str, ...] = ()  # extra bot logins for GitHub webhooks (logins ending in [bot] always are)
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"  # NORMAL in WAL survives a killed process
 
     @property
