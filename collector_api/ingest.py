@@ -27,7 +27,7 @@ _BATCH_SCHEMA = {
                     "properties": {
                         "events": {
                             "type": "array",
-                            "items": {"$ref": "https://smartco.dev/event-schema.json"},
+                            "items": {"type": "object"},
                             "description": "Events of schema v1 (docs/event-schema.json); a bare array also works.",
                         }
                     },

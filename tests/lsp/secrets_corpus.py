@@ -66,7 +66,8 @@ def samples(seed: int = 7) -> list[Sample]:
     add("api_test.http", "Authorization: Bearer {s}\n", jwt)
     add(
         "appsettings.json",
-        '{{"Storage": "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={s};EndpointSuffix=core.windows.net"}}\n',
+        '{{"Storage": "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={s};'
+        'EndpointSuffix=core.windows.net"}}\n',
         _r(rng, B64, 86) + "==",
     )
     add("db.py", 'DATABASE_URL = "postgresql://app:{s}@db.internal:5432/app"\n', _r(rng, ALNUM, 16))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from smartco.cli import root
 from sources.gitrepo import GitRepo
 from sources.httpstub import IngestStub, Reply, StubServer
+
+from smartco.cli import root
 from trajectory.events import parse_event
 from trajectory.sources.history import GitImportSettings, import_git
 from trajectory.sources.sink import CollectorSink, JsonlSink, SinkError
