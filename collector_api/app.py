@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
@@ -36,8 +37,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         state = CollectorState(settings)
         app.state.collector = state
         log.info("collector started", extra={"database": state.engine.url.get_backend_name()})
-        for delivery in await run_in_threadpool(webhook.pending_deliveries, state):
-            await run_in_threadpool(webhook.process_delivery, state, delivery)
+        await _recover_webhooks(state)
         yield
         app.state.collector.close()
 
@@ -49,6 +49,18 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     app.add_middleware(RequestMetrics)
     return app
+
+
+async def _recover_webhooks(state: CollectorState) -> None:
+    """Process deliveries a stopped process had stored but not processed; a database not reachable yet (or not
+    migrated) must not keep the service from starting: /readyz reports it, the next start recovers them."""
+    try:
+        pending = await run_in_threadpool(webhook.pending_deliveries, state)
+    except sa.exc.SQLAlchemyError as err:
+        log.warning("stored webhook deliveries not recovered at start", extra={"error": type(err).__name__})
+        return
+    for delivery in pending:
+        await run_in_threadpool(webhook.process_delivery, state, delivery)
 
 
 def _error(status: int, message: str, **extra: Any) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import zlib
 from typing import Any
 
@@ -14,6 +15,7 @@ from collector_api.deps import get_state, require
 from collector_api.errors import BadRequest, TooLarge
 from collector_api.store import insert_events
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["events"])
 
 _BATCH_SCHEMA = {
@@ -94,6 +96,11 @@ async def post_events(request: Request, principal: Principal = Depends(require("
     items = decode_batch(body, state.settings.max_batch)
     result = await run_in_threadpool(state.write, lambda conn: insert_events(conn, principal.project_id, items))
     state.metrics.count_events(result.accepted, result.duplicate, result.rejected)
+    log.info(
+        "batch stored",
+        extra={"project_id": principal.project_id, "accepted": result.accepted, "duplicate": result.duplicate,
+               "rejected": result.rejected},
+    )  # fmt: skip
     answer = result.as_json()
     if result.rejected and not (result.accepted or result.duplicate):
         # Nothing in the batch was usable: a client error, with every reason listed.
