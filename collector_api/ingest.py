@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from collector_api.auth import Principal
 from collector_api.deps import get_state, require
 from collector_api.errors import BadRequest, TooLarge
-from collector_api.store import insert_events
+from collector_api.store import prepare_batch, store_batch
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["events"])
@@ -94,7 +94,8 @@ async def post_events(request: Request, principal: Principal = Depends(require("
     state = get_state(request)
     body = await read_body(request, state.settings.max_body_bytes)
     items = decode_batch(body, state.settings.max_batch)
-    result = await run_in_threadpool(state.write, lambda conn: insert_events(conn, principal.project_id, items))
+    batch = await run_in_threadpool(prepare_batch, principal.project_id, items)
+    result = await run_in_threadpool(state.write, lambda conn: store_batch(conn, batch))
     state.metrics.count_events(result.accepted, result.duplicate, result.rejected)
     log.info(
         "batch stored",

@@ -81,8 +81,19 @@ def _row(event: EventBase, project_id: int, now: datetime) -> dict[str, Any]:
     }
 
 
-def insert_events(conn: sa.Connection, project_id: int, items: Sequence[Any]) -> IngestResult:
-    """Store the valid events of a batch once each (by id); report every item as accepted/duplicate/rejected."""
+@dataclass
+class PreparedBatch:
+    """A batch validated and turned into rows, outside any transaction: only `store_batch` holds the write lock."""
+
+    project_id: int
+    rows: list[dict[str, Any]]  # distinct ids, sorted by id
+    first_index: dict[str, int]  # id -> index of its first occurrence in the request
+    outcomes: list[dict[str, str] | None]  # rejected and in-batch duplicates already decided
+    rejected: int
+
+
+def prepare_batch(project_id: int, items: Sequence[Any]) -> PreparedBatch:
+    """Validate every item and build its row; CPU work that needs no database and runs before the transaction."""
     valid, outcomes = validate_batch(items)
     now = datetime.now(UTC)
     first_index: dict[str, int] = {}
@@ -98,14 +109,25 @@ def insert_events(conn: sa.Connection, project_id: int, items: Sequence[Any]) ->
         rows.append(row)
     # A fixed order makes concurrent batches with overlapping ids take their locks in the same order.
     rows.sort(key=lambda row: row["id"])
-    inserted = _insert_new(conn, rows)
-    for key, index in first_index.items():
+    rejected = sum(1 for event in valid if event is None)
+    return PreparedBatch(project_id, rows, first_index, outcomes, rejected)
+
+
+def store_batch(conn: sa.Connection, batch: PreparedBatch) -> IngestResult:
+    """Store the prepared rows once each (by id), inside the caller's write transaction; report every item."""
+    inserted = _insert_new(conn, batch.rows)
+    outcomes = list(batch.outcomes)
+    for key, index in batch.first_index.items():
         outcomes[index] = {"id": key, "status": "accepted" if key in inserted else "duplicate"}
-    _update_sessions(conn, project_id, [row for row in rows if row["id"] in inserted])
+    _update_sessions(conn, batch.project_id, [row for row in batch.rows if row["id"] in inserted])
     results = [o for o in outcomes if o is not None]
     accepted = len(inserted)
-    rejected = sum(1 for event in valid if event is None)
-    return IngestResult(results, accepted, len(results) - accepted - rejected, rejected)
+    return IngestResult(results, accepted, len(results) - accepted - batch.rejected, batch.rejected)
+
+
+def insert_events(conn: sa.Connection, project_id: int, items: Sequence[Any]) -> IngestResult:
+    """Validate and store a batch in one go (callers that hold no lock around validation can use this)."""
+    return store_batch(conn, prepare_batch(project_id, items))
 
 
 def _dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:

@@ -18,7 +18,7 @@ from collector_api.errors import AuthError, BadRequest, NotFound
 from collector_api.ingest import read_body
 from collector_api.schema import projects, webhook_deliveries
 from collector_api.state import CollectorState
-from collector_api.store import insert_events
+from collector_api.store import prepare_batch, store_batch
 from trajectory.events import event_to_dict
 from trajectory.sources.webhook import events_from_webhook
 
@@ -112,7 +112,10 @@ def process_delivery(state: CollectorState, delivery: str) -> None:
             bots=state.settings.bots,
         )
         items = [event_to_dict(event) for event in events]
-        result = state.write(lambda conn: insert_events(conn, row.project_id, items)) if items else None
+        result = None
+        if items:
+            batch = prepare_batch(row.project_id, items)
+            result = state.write(lambda conn: store_batch(conn, batch))
         status, created, error = ("processed" if items else "ignored"), (result.accepted if result else 0), None
         if result is not None:
             state.metrics.count_events(result.accepted, result.duplicate, result.rejected)
