@@ -48,7 +48,8 @@ def test_settings_precedence_defaults_then_env_then_flags(tmp_path: Path) -> Non
     assert from_env.resolved_database_url == f"sqlite:///{(tmp_path / 'collector.db').resolve()}"
     flagged = CollectorSettings.from_sources(env=env, port=9200, workers=None)
     assert (flagged.port, flagged.workers) == (9200, 3)
-    assert CollectorSettings.from_sources(env={"SMARTCO_BOTS": "ci-runner, deploy-bot"}).bots == ("ci-runner", "deploy-bot")
+    bots = CollectorSettings.from_sources(env={"SMARTCO_BOTS": "ci-runner, deploy-bot"}).bots
+    assert bots == ("ci-runner", "deploy-bot")
 
 
 def test_serve_reports_a_bad_setting_in_one_line() -> None:
