@@ -20,6 +20,7 @@ from trajectory.sources.watermark import Marks
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class GitHubImportSettings:
     """One `smartco import github` run, built once at start-up."""

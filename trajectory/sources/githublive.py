@@ -33,7 +33,7 @@ class _Run:
 
     @property
     def repo(self) -> str:
-        return self.ctx.repo_id.removeprefix("github.com/")
+        return self.settings.repo or self.ctx.repo_id.removeprefix("github.com/")  # as the user spelled it
 
 
 def import_github_live(
