@@ -1,7 +1,7 @@
 """A real HTTP server on 127.0.0.1 for tests: an ingest endpoint shaped like the collector's, with scripted faults.
 
 It stands in where a test needs faults the real collector does not produce on demand (413, 429 with Retry-After,
-503); tests against the real collector live in test_collector_e2e.py.
+503); tests against the real collector live in test_collector_e2e.py, with a fault-injecting proxy.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class StubServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     def stop(self) -> None:

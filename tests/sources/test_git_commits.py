@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sources.gitrepo import GitRepo
@@ -10,6 +12,7 @@ from trajectory.diffs import apply_diff, parse_diff
 from trajectory.events import event_to_dict, parse_event
 from trajectory.privacy import pseudonymise
 from trajectory.sources.git import commit_events, normalise_remote, repository_id
+from trajectory.sources.gitlog import log_command, parse_log
 
 SALT = "team-salt"
 
@@ -108,8 +111,6 @@ def test_commit_message_without_trailing_newline(git_repo: GitRepo) -> None:
     sha = git_repo.git("commit-tree", tree, "-m", "no newline").strip()
     raw = git_repo.git("cat-file", "commit", sha)
     stripped = raw.rstrip("\n")
-    import subprocess
-
     obj = (
         subprocess.run(
             ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
@@ -135,3 +136,26 @@ def test_remote_urls_are_normalised(git_repo: GitRepo) -> None:
     git_repo.git("remote", "add", "origin", "git@github.com:Acme/Widget.git")
     assert repository_id(git_repo.path) == "github.com/acme/widget"
     assert repository_id(Path(git_repo.path)) == "github.com/acme/widget"
+
+
+def test_times_are_the_same_instants_in_utc_and_parents_keep_their_order(rich_repo: GitRepo) -> None:
+    events = commit_events(rich_repo.path, "main", session_id="s", salt=SALT)
+    for event in events:
+        sha = event.payload.sha
+        authored, committed, parents = rich_repo.git("show", "-s", "--format=%aI|%cI|%P", sha).strip().split("|")
+        assert authored.endswith("+01:00")  # GitRepo commits at +0100; events carry UTC
+        assert event.payload.authored_at == datetime.fromisoformat(authored)
+        assert event.payload.authored_at.utcoffset() == timedelta(0)
+        assert event.payload.committed_at == datetime.fromisoformat(committed) == event.ts
+        assert event.payload.parents == parents.split()
+    assert [event.payload.committed_at for event in events] == sorted(event.payload.committed_at for event in events)
+
+
+def test_stream_cut_anywhere_parses_the_same(rich_repo: GitRepo) -> None:
+    command = log_command(["--all"])
+    stream = subprocess.run(command, cwd=rich_repo.path, capture_output=True, check=True).stdout
+    whole = list(parse_log([stream]))
+    assert len(whole) == 7
+    for size in (1, 2, 3, 5, 64):
+        assert list(parse_log(stream[start : start + size] for start in range(0, len(stream), size))) == whole
+    assert list(parse_log(stream.splitlines(keepends=True))) == whole

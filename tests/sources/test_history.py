@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,81 @@ def test_cli_usage_errors(rich_repo: GitRepo, tmp_path: Path) -> None:
     assert both.exit_code == 2 and "exclude each other" in both.output
     missing = runner.invoke(root, [*base, "--out", str(tmp_path / "x"), "--branch", "nope"])
     assert missing.exit_code == 1 and "nope" in missing.output
+
+
+def test_each_ref_is_remembered_on_its_own(rich_repo: GitRepo, tmp_path: Path) -> None:
+    rich_repo.git("checkout", "-q", "-b", "topic", "HEAD~3")
+    rich_repo.write("topic.txt", "t\n")
+    rich_repo.commit("Topic work")
+    out = tmp_path / "events.jsonl"
+    assert import_git(_settings(rich_repo, tmp_path, branches=("main",)), JsonlSink(out)).commits == 7
+    topic = import_git(_settings(rich_repo, tmp_path, branches=("topic",)), JsonlSink(out))
+    assert topic.commits == 1  # what topic shares with main was imported with main
+    rich_repo.write("topic.txt", "t2\n")
+    rich_repo.commit("More topic work")
+    rich_repo.git("checkout", "-q", "main")
+    rich_repo.write("main.txt", "m\n")
+    rich_repo.commit("More main work")
+    both = import_git(_settings(rich_repo, tmp_path, all_branches=True), JsonlSink(out))
+    assert both.commits == 2 and not both.rewrites
+    events = _read(out)
+    assert {event.payload.message: event.payload.branch for event in events[-2:]} == {
+        "More topic work": "topic",
+        "More main work": "main",
+    }
+    assert len({event.payload.sha for event in events}) == len(events) == 10
+    state = json.loads((tmp_path / "state.json").read_text())
+    [stream] = state["streams"].values()
+    assert stream["refs"] == {name: rich_repo.head(name) for name in ("main", "topic", "feature")}
+    rich_repo.git("commit", "-q", "--amend", "-m", "More main work, reworded")
+    rewritten = import_git(_settings(rich_repo, tmp_path, branches=("refs/heads/main",)), JsonlSink(out))
+    assert [(r.ref, r.operation) for r in rewritten.rewrites] == [("main", "amend")]  # the same ref, however named
+
+
+def test_cli_reports_a_rewrite_and_shows_progress(rich_repo: GitRepo, tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    args = ["import", "git", str(rich_repo.path), "--out", str(out), "--salt", "s", "--state",
+            str(tmp_path / "st.json")]  # fmt: skip
+    first = CliRunner().invoke(root, args)
+    assert first.exit_code == 0, first.output
+    assert re.search(r"git repo .*7/7", first.stderr), first.stderr  # the bar, at its end
+    old = rich_repo.head()
+    rich_repo.git("commit", "-q", "--amend", "-m", "Add mailmap, reworded")
+    second = CliRunner().invoke(root, args)
+    assert f"history rewritten on main (amend): {old[:12]} -> {rich_repo.head()[:12]}" in second.stderr
+    assert "1 commits (0 merges, 1 file changes), 1 rewrites, 2 events" in second.stdout
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    args = ["import", "git", str(plain), "--out", str(tmp_path / "o.jsonl"), "--salt", "s", "--state",
+            str(tmp_path / "st.json")]  # fmt: skip
+    result = CliRunner().invoke(root, args)
+    assert result.exit_code == 1 and result.stdout == ""
+    [line] = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith("Error: git ") and "not a git repository" in line
+    (tmp_path / "st.json").write_text("{not json")
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("a.txt", "a\n")
+    repo.commit("One")
+    broken = CliRunner().invoke(root, [*args[:2], str(repo.path), *args[3:]])
+    assert broken.exit_code == 1 and "unreadable" in broken.stderr and "move it away" in broken.stderr
+    missing_salt = CliRunner().invoke(root, ["import", "git", str(repo.path), "--out", "x"], env={"SMARTCO_SALT": ""})
+    assert missing_salt.exit_code == 2 and "--salt" in missing_salt.output
+
+
+def test_cli_max_commits_since_and_until(rich_repo: GitRepo, tmp_path: Path) -> None:
+    def run(*extra: str) -> list:
+        out = tmp_path / f"{len(list(tmp_path.iterdir()))}.jsonl"
+        args = ["import", "git", str(rich_repo.path), "--out", str(out), "--salt", "s", "--no-progress",
+                "--state", str(tmp_path / f"{out.stem}.state"), *extra]  # fmt: skip
+        assert CliRunner().invoke(root, args).exit_code == 0
+        return _read(out)
+
+    everything = run()
+    assert [event.payload.sha for event in run("--max-commits", "2")] == [e.payload.sha for e in everything[-2:]]
+    cut = everything[3].payload.committed_at.isoformat()
+    assert {e.payload.sha for e in run("--since", cut)} | {e.payload.sha for e in run("--until", cut)} == {
+        e.payload.sha for e in everything
+    }

@@ -8,9 +8,8 @@ gives it its envelope identity (session, seq, id).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from trajectory.events import EventBase, make_event
@@ -19,6 +18,7 @@ from trajectory.sources.git import normalise_remote
 from trajectory.sources.identity import actor_id, is_bot, stable_event_id
 
 Json = Mapping[str, Any]
+PrCommit = tuple[str, str]  # (sha, message) of a pull request's commit
 
 _CLOSING = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\b:?\s+#(\d+)", re.IGNORECASE)
 _REFERENCE = re.compile(r"(?<![\w/&])#(\d+)\b")
@@ -101,8 +101,10 @@ def issue_comment(comment: Json, ctx: GitHubContext, issue_number: int | None = 
     return Draft("issue.comment", payload, ts, actor, ("issue-comment", comment["id"], comment.get("updated_at")))
 
 
-def pr_opened(pr: Json, ctx: GitHubContext, commits: Iterable[str] = ()) -> Draft:
+def pr_opened(pr: Json, ctx: GitHubContext, commits: Sequence[PrCommit] = ()) -> Draft:
+    """The pull request as it stands; `commits` are its (sha, message) pairs from `pulls/N/commits`."""
     actor, shown, bot = _who(pr.get("user"), ctx)
+    messages = [message for _, message in commits]
     payload = {
         "number": pr["number"],
         "title": _text(pr.get("title")) or "",
@@ -114,8 +116,8 @@ def pr_opened(pr: Json, ctx: GitHubContext, commits: Iterable[str] = ()) -> Draf
         "head_sha": (pr.get("head") or {}).get("sha"),
         "created_at": pr.get("created_at"),
         "updated_at": pr.get("updated_at"),
-        "commits": list(commits),
-        "linked_issues": linked_issues(pr.get("title"), pr.get("body"), own=pr["number"]),
+        "commits": [sha for sha, _ in commits],
+        "linked_issues": linked_issues(pr.get("title"), pr.get("body"), own=pr["number"], commit_messages=messages),
         "url": pr.get("html_url"),
         "is_bot": bot,
     }
@@ -187,22 +189,17 @@ def review_comment(comment: Json, ctx: GitHubContext, pr_number: int | None = No
     return Draft("review.comment", payload, ts, actor, key, path=comment.get("path"))
 
 
-def linked_issues(*texts: str | None, own: int | None = None) -> list[int]:
-    """Issue numbers a pull request names: closing keywords ("fixes #12") first, then other `#N` references."""
+def linked_issues(*texts: str | None, own: int | None = None, commit_messages: Iterable[str] = ()) -> list[int]:
+    """Issue numbers a pull request names: closing keywords ("fixes #12") in its title, body or commit messages
+    first (GitHub closes those on merge), then the other `#N` references of its title and body."""
     found: list[int] = []
-    for pattern in (_CLOSING, _REFERENCE):
-        for text in texts:
+    for pattern, sources in ((_CLOSING, [*texts, *commit_messages]), (_REFERENCE, list(texts))):
+        for text in sources:
             for match in pattern.finditer(text or ""):
                 number = int(match.group(1))
                 if number != own and number not in found:
                     found.append(number)
     return found
-
-
-def parse_time(value: str) -> datetime:
-    """An ISO 8601 time as GitHub writes it (or a bare date); naive values are taken as UTC."""
-    parsed = datetime.fromisoformat(value.strip())
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def number_from_url(url: str | None) -> int:

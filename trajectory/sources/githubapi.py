@@ -92,8 +92,12 @@ class GitHubClient:
         if response.status_code == 304:
             self.stats.not_modified += 1
             return Page(url, [], cached[1] if cached else None, not_modified=True)
-        data = response.json()
-        items = data if isinstance(data, list) else [data]
+        try:
+            data = response.json()
+        except ValueError:
+            path = url.removeprefix(self.api_url)
+            raise GitHubError(f"GitHub answered {path} with something that is not JSON") from None
+        items = [item for item in (data if isinstance(data, list) else [data]) if isinstance(item, dict)]
         next_url = _next_link(response.headers.get("Link"))
         if response.headers.get("ETag"):
             self._remember(url, [response.headers["ETag"], next_url, None])
@@ -129,7 +133,7 @@ class GitHubClient:
             elif status >= 500:
                 self._retry(attempt, min(2.0**attempt, 60.0), f"GitHub answered {status}")
             else:
-                raise GitHubError(f"GitHub answered {status} for {url}: {_message(response)}")
+                raise GitHubError(_refusal(status, url.removeprefix(self.api_url), _message(response)))
         raise AssertionError("unreachable")
 
     def _track(self, response: httpx.Response) -> None:
@@ -176,6 +180,17 @@ class GitHubClient:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _refusal(status: int, path: str, message: str) -> str:
+    """A refusal that retrying cannot fix, said so that the user knows what to change."""
+    if status == 401:
+        return f"GitHub refused the token (401 {message}): check GITHUB_TOKEN or --github-token"
+    if status == 404:
+        return f"GitHub has no {path} (404): check OWNER/NAME and that the token can read that repository"
+    if status == 403:
+        return f"GitHub refused {path} (403 {message}): the token lacks a permission for it"
+    return f"GitHub answered {status} for {path}: {message}"
 
 
 def _next_link(header: str | None) -> str | None:

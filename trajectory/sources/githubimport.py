@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from trajectory.events import EventBase
 from trajectory.sources import GitHubError, github
@@ -17,10 +16,9 @@ from trajectory.sources.githubapi import DEFAULT_API, ApiStats
 from trajectory.sources.restdump import RestObjects, read_rest_files, repository_of
 from trajectory.sources.sink import Delivery, EventSink, batched
 from trajectory.sources.state import Checkpoint, ImportState, StreamState
+from trajectory.sources.watermark import Marks
 
 log = logging.getLogger(__name__)
-
-_UPDATED = {"review": "submitted_at"}
 
 
 @dataclass(frozen=True)
@@ -74,15 +72,17 @@ class Emitter:
             after_batch(len(batch))
 
 
-def drafts_from_objects(objects: RestObjects, ctx: GitHubContext, since: str | None = None) -> list[Draft]:
-    """Every object as a draft event (the same converters as the webhooks), oldest first."""
+def drafts_from_objects(objects: RestObjects, ctx: GitHubContext, marks: Marks | None = None) -> list[Draft]:
+    """Every object new since `marks` as a draft event (the same converters as the webhooks), oldest first."""
+    marks = marks or Marks({})
     drafts: list[Draft | None] = []
-    drafts += [github.issue_opened(issue, ctx) for issue in _since(objects.issues, since)]
-    drafts += [github.issue_comment(comment, ctx) for comment in _since(objects.issue_comments, since)]
-    for pr in _since(objects.pulls, since):
-        drafts += [github.pr_opened(pr, ctx, objects.pr_commits.get(pr["number"], [])), github.pr_ended(pr, ctx)]
-    drafts += [github.review_submitted(review, ctx) for review in _since(objects.reviews, since, "submitted_at")]
-    drafts += [github.review_comment(comment, ctx) for comment in _since(objects.review_comments, since)]
+    drafts += [github.issue_opened(issue, ctx) for issue in marks.fresh("issues", objects.issues)]
+    drafts += [github.issue_comment(comment, ctx) for comment in marks.fresh("issue-comments", objects.issue_comments)]
+    for pr in marks.fresh("pulls", objects.pulls):
+        drafts.append(github.pr_opened(pr, ctx, objects.pr_commits.get(pr["number"], [])))
+        drafts.append(github.pr_ended(pr, ctx) if marks.ended_since(pr) else None)
+    drafts += [github.review_submitted(review, ctx) for review in marks.fresh("reviews", objects.reviews)]
+    drafts += [github.review_comment(item, ctx) for item in marks.fresh("review-comments", objects.review_comments)]
     ready = [draft for draft in drafts if draft is not None]
     return sorted(ready, key=lambda draft: (draft.ts, draft.kind))
 
@@ -90,7 +90,11 @@ def drafts_from_objects(objects: RestObjects, ctx: GitHubContext, since: str | N
 def import_github_files(
     settings: GitHubImportSettings, sink: EventSink, on_item: Callable[[int], None] | None = None
 ) -> GitHubImportResult:
-    """Import REST-shaped files (issues, comments, pulls, reviews, review comments, pulls/N/commits)."""
+    """Import REST-shaped files (issues, comments, pulls, reviews, review comments, pulls/N/commits).
+
+    Only what is new since the last import of the same repository into the same destination is sent; an
+    interrupted run (same files) resumes after the last batch the destination acknowledged.
+    """
     objects = read_rest_files(list(settings.files))
     repo = settings.repo or repository_of(objects)
     if not repo:
@@ -99,7 +103,8 @@ def import_github_files(
     result = GitHubImportResult(repo_id=ctx.repo_id)
     state = ImportState.load(settings.state_path)
     stream = state.stream(f"github-files|{ctx.repo_id}|{settings.destination}")
-    drafts = drafts_from_objects(objects, ctx, settings.since)
+    marks = Marks(stream.extra.get("marks", {}), settings.since)
+    drafts = drafts_from_objects(objects, ctx, marks)
     plan = hashlib.sha256(repr([draft.key for draft in drafts]).encode()).hexdigest()[:24]
     if stream.checkpoint is None or stream.checkpoint.plan != plan:
         stream.checkpoint = Checkpoint(plan=plan, base_seq=stream.next_seq)
@@ -116,20 +121,14 @@ def import_github_files(
 
     emitter.deliver(events, settings.batch_size, saved)
     stream.next_seq = checkpoint.base_seq + len(drafts)
+    stream.extra["marks"] = marks.to_json()
     stream.checkpoint = None
     state.save()
     return result
 
 
 def context_for(repo: str, settings: GitHubImportSettings) -> GitHubContext:
-    if repo.count("/") != 1:
+    if repo.count("/") != 1 or not all(repo.split("/")):
         raise GitHubError(f"{repo!r} is not OWNER/NAME")
     return GitHubContext(repo_id=f"github.com/{repo.lower()}", salt=settings.salt, bots=settings.bots,
                          keep_logins=settings.keep_logins)  # fmt: skip
-
-
-def _since(items: list[dict[str, Any]], since: str | None, key: str = "updated_at") -> list[dict[str, Any]]:
-    if not since:
-        return items
-    cut = github.parse_time(since)
-    return [item for item in items if item.get(key) and github.parse_time(item[key]) >= cut]

@@ -132,11 +132,11 @@ def _events(
 def _tips(repo: Path, settings: GitImportSettings) -> dict[str, str]:
     """ref name -> commit, for the refs this run mines."""
     if settings.all_branches:
-        out = _git(repo, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads")
+        out = _git(repo, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads")
         return dict(line.split(" ", 1) for line in out.splitlines() if line)
     names = settings.branches or (_git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip(),)
     tips = {}
-    for name in names:
+    for name in (name.removeprefix("refs/heads/") for name in names):  # one key per branch however it is named
         try:
             tips[name] = _git(repo, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}").strip()
         except GitError:

@@ -31,6 +31,9 @@ class ImportProgress:
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
+        if kind is not None:  # the error is what the user should see, on its own line
+            self.progress.update(self.task, visible=False)
+            self.progress.live.transient = True
         self.progress.stop()
 
     def total(self, count: int) -> None:

@@ -23,7 +23,7 @@ class RestObjects:
     pulls: list[dict[str, Any]] = field(default_factory=list)
     reviews: list[dict[str, Any]] = field(default_factory=list)
     review_comments: list[dict[str, Any]] = field(default_factory=list)
-    pr_commits: dict[int, list[str]] = field(default_factory=dict)
+    pr_commits: dict[int, list[tuple[str, str]]] = field(default_factory=dict)  # number -> (sha, message)
     unknown: int = 0
 
 
@@ -78,7 +78,8 @@ def _expand(paths: list[Path]) -> list[Path]:
 def _classify(item: dict[str, Any], found: RestObjects, pr_number: int | None) -> None:
     if "sha" in item and isinstance(item.get("commit"), dict):
         if pr_number is not None:
-            found.pr_commits.setdefault(pr_number, []).append(str(item["sha"]))
+            message = str(item["commit"].get("message") or "")
+            found.pr_commits.setdefault(pr_number, []).append((str(item["sha"]), message))
     elif "diff_hunk" in item:
         found.review_comments.append(item)
     elif "head" in item and "base" in item and "number" in item:
