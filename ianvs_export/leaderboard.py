@@ -39,20 +39,22 @@ def _row(case: CaseResult, metrics: Sequence[str]) -> dict[str, Any]:
 def sort_rows(
     rows: list[dict[str, Any]], sort_by: Sequence[Mapping[str, str]], metrics: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Stable multi-key sort by the `rank.sort_by` priority list; unknown metric names are skipped (as Ianvs)."""
+    """Stable multi-key sort by the `rank.sort_by` priority list; unknown metric names are skipped and NaN goes
+    last in either direction (as Ianvs's pandas sort does)."""
     ordered = list(rows)
     for item in reversed([dict(entry) for entry in sort_by]):
         name = next(iter(item))
         if name not in metrics:
             continue
-        descending = item[name] != "ascend"
-        ordered.sort(key=functools.partial(_sort_value_of, name), reverse=descending)
+        ordered.sort(key=functools.partial(_sort_key, name, item[name] != "ascend"))
     return ordered
 
 
-def _sort_value_of(name: str, row: Mapping[str, Any]) -> float:
+def _sort_key(name: str, descending: bool, row: Mapping[str, Any]) -> tuple[bool, float]:
     number = float(row[name])
-    return -math.inf if math.isnan(number) else number
+    if math.isnan(number):
+        return (True, 0.0)
+    return (False, -number if descending else number)
 
 
 def write_leaderboard(rank_dir: Path, rank: Mapping[str, Any], cases: Sequence[CaseResult]) -> Leaderboard:
