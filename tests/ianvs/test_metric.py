@@ -152,8 +152,8 @@ def test_cohen_kappa_textbook_example() -> None:
 
 def test_krippendorff_alpha_published_examples() -> None:
     # Krippendorff (2011), "Computing Krippendorff's alpha-reliability": binary data, two coders -> 0.095
-    a = "0 1 0 0 0 0 0 0 1 0".split()
-    b = "1 1 1 0 0 1 0 0 0 0".split()
+    a = ["0", "1", "0", "0", "0", "0", "0", "0", "1", "0"]
+    b = ["1", "1", "1", "0", "0", "1", "0", "0", "0", "0"]
     assert metric.krippendorff_alpha(list(zip(a, b, strict=True))) == pytest.approx(0.095, abs=5e-4)
     # the same paper: four observers, twelve units, missing values, nominal -> 0.743
     rows = [
@@ -176,7 +176,8 @@ def test_interpretability_rule_for_generated_code() -> None:
     accurate = 'def area(w, h):\n    """Multiply w by h."""\n    # area_of uses no helper\n    return w * h\n'
     assert not has_accurate_comments(accurate)  # the comment names area_of, which the code does not have
     assert has_accurate_comments('def area(w, h):\n    """The area of a w by h rectangle."""\n    return w * h\n')
-    assert has_accurate_comments("def f(items):\n    # sorted_items keeps the order\n    sorted_items = sorted(items)\n")
+    kept = "def f(items):\n    # sorted_items keeps the order\n    sorted_items = sorted(items)\n"
+    assert has_accurate_comments(kept)
     assert not has_accurate_comments("def area(w, h):\n    return w * h\n")  # no comment at all
     assert not has_accurate_comments("def broken(:\n    # a comment\n")  # does not parse
 

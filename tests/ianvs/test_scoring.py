@@ -15,12 +15,12 @@ from ianvs_export.sandbox import SandboxLimits
 from ianvs_export.scoring import (
     METRICS_FILE,
     SCORES_FILE,
+    checked_program,
     edge_figures,
     extract_code,
     metric_function,
     sample_scores,
     score_run,
-    checked_program,
 )
 from ianvs_export.task import TASKS
 
@@ -77,8 +77,10 @@ def test_issue_scores_include_the_explanation_rule() -> None:
 
 
 def test_generation_pass_at_1_over_repeated_samples() -> None:
-    good = "def median(values):\n    # sort, then take the middle\n    s = sorted(values)\n    n = len(s)\n" \
+    good = (
+        "def median(values):\n    # sort, then take the middle\n    s = sorted(values)\n    n = len(s)\n"
         "    return float(s[n // 2]) if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2\n"
+    )
     bad = "def median(values):\n    return 0\n"
     tests = "def test_median():\n    assert median([3, 1, 2]) == 2.0\n    assert median([4, 1, 3, 2]) == 2.5\n"
     extras = {"tests": tests, "entry_point": "median"}
@@ -94,7 +96,9 @@ def test_generation_pass_at_1_over_repeated_samples() -> None:
 def test_check_style_tests_and_repository_imports_run_against_the_candidate() -> None:
     code = "def parse_version(text):\n    return tuple(int(p) for p in text.strip().split('.'))\n"
     check = "def check(candidate):\n    assert candidate('1.2.3') == (1, 2, 3)\n"
-    repo_style = "from mypkg.versions import parse_version\n\ndef test_it():\n    assert parse_version('1.0') == (1, 0)\n"
+    repo_style = (
+        "from mypkg.versions import parse_version\n\ndef test_it():\n    assert parse_version('1.0') == (1, 0)\n"
+    )
     for tests in (check, repo_style):
         row = _row([code], extras={"tests": tests, "entry_point": "parse_version"})
         assert sample_scores("generation", code, row, FAST)["pass_at_1"] == 1.0
