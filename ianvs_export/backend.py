@@ -108,6 +108,8 @@ class OpenAIBackend:
         }
         if self.candidate.seed is not None:
             body["seed"] = self.candidate.seed
+        if self.candidate.stream:
+            body["stream_options"] = {"include_usage": True}  # exact token counts in the last chunk
         return body
 
     def generate(self, request: Request) -> Answer:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import resource
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,16 +15,12 @@ from ianvs_export.backend import Backend, FailingBackend, Request, make_backend,
 from ianvs_export.candidate import Candidate, load_candidates
 from ianvs_export.errors import IanvsExportError
 from ianvs_export.llm_dataset import read_side
+from ianvs_export.memory import peak_rss_mb, reset_peak
 from ianvs_export.task import TASKS
 
 logger = logging.getLogger(__name__)
 
 PREDICTIONS_FILE = "predictions.jsonl"
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports kB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 class CodeModel:
@@ -60,6 +55,7 @@ class CodeModel:
     def train(self, train_data: Any = None, valid_data: Any = None, **kwargs: Any) -> None:
         """Build the backend; the retrieval baseline indexes the train split here."""
         self.preprocess()
+        reset_peak()  # the candidate's peak memory: from loading its backend to the end of predict
         if self.candidate is None:
             self.backend = FailingBackend(self.problem)
             return

@@ -14,8 +14,9 @@ import yaml
 
 from ianvs_export.candidate import Candidate, dump_candidates
 from ianvs_export.errors import ExportError
+from ianvs_export.judge import SUMMARY_FILE
 from ianvs_export.llm_dataset import write_split
-from ianvs_export.task import HUMAN_METRICS, LOWER_IS_BETTER, TASKS, TaskSpec, iter_samples
+from ianvs_export.task import HUMAN_METRICS, LLM_JUDGE_METRICS, LOWER_IS_BETTER, TASKS, TaskSpec, iter_samples
 from ianvs_export.validate import validate_folder
 
 logger = logging.getLogger(__name__)
@@ -109,11 +110,19 @@ def export_task(
         folder / "data" / "train", iter_samples(dataset_dir, task, "train"), task.name, "train", task.prompt
     )
     write_split(folder / "data" / "test", test, task.name, "test", task.prompt)
-    human = human or (folder / "judgments" / "summary.json").is_file()
-    metrics = [*task.metrics, *(HUMAN_METRICS if human else ())]
+    metrics = [*task.metrics, *judged_metrics(folder, human)]
     write_task_files(folder, task, candidates, metrics)
     validate_folder(folder)
     return TaskExport(task.name, folder, train, len(test), metrics)
+
+
+def judged_metrics(folder: Path, human: bool = False) -> tuple[str, ...]:
+    """The judges' metrics a (re-)exported folder keeps: its labels live in judgments/, which survives export."""
+    summary = folder / "judgments" / SUMMARY_FILE
+    if not summary.is_file():
+        return HUMAN_METRICS if human else ()
+    llm = bool(orjson.loads(summary.read_bytes()).get("llm_judge"))
+    return (*HUMAN_METRICS, *(LLM_JUDGE_METRICS if llm else ()))
 
 
 def write_task_files(folder: Path, task: TaskSpec, candidates: Sequence[Candidate], metrics: Sequence[str]) -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ianvs_export.task import LOWER_IS_BETTER
+
 if TYPE_CHECKING:
     from ianvs_export.runner import CaseResult
 
@@ -39,20 +41,22 @@ def _row(case: CaseResult, metrics: Sequence[str]) -> dict[str, Any]:
 def sort_rows(
     rows: list[dict[str, Any]], sort_by: Sequence[Mapping[str, str]], metrics: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Stable multi-key sort by the `rank.sort_by` priority list; unknown metric names are skipped (as Ianvs)."""
+    """Stable multi-key sort by the `rank.sort_by` priority list; unknown metric names are skipped and NaN goes
+    last in either direction (as Ianvs's pandas sort does)."""
     ordered = list(rows)
     for item in reversed([dict(entry) for entry in sort_by]):
         name = next(iter(item))
         if name not in metrics:
             continue
-        descending = item[name] != "ascend"
-        ordered.sort(key=functools.partial(_sort_value_of, name), reverse=descending)
+        ordered.sort(key=functools.partial(_sort_key, name, item[name] != "ascend"))
     return ordered
 
 
-def _sort_value_of(name: str, row: Mapping[str, Any]) -> float:
+def _sort_key(name: str, descending: bool, row: Mapping[str, Any]) -> tuple[bool, float]:
     number = float(row[name])
-    return -math.inf if math.isnan(number) else number
+    if math.isnan(number):
+        return (True, 0.0)
+    return (False, -number if descending else number)
 
 
 def write_leaderboard(rank_dir: Path, rank: Mapping[str, Any], cases: Sequence[CaseResult]) -> Leaderboard:
@@ -116,26 +120,36 @@ def _format(value: Any) -> str:
 
 
 def draw_chart(board: Leaderboard) -> None:
-    """One small bar chart per metric, one bar per model (matplotlib, Agg backend: no display needed)."""
+    """A heat map of the leaderboard, one row per model and one column per metric, each cell printed.
+
+    Colours are per metric, from worst (light) to best (dark), lower-is-better metrics flipped: one small
+    figure stays readable for any number of metrics, and draws in a fraction of a second (Agg, no display).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     labels = [model_label(row) for row in board.rows]
-    count = max(len(board.metrics), 1)
-    columns = min(4, count)
-    lines = math.ceil(count / columns)
-    figure, axes = plt.subplots(lines, columns, figsize=(3.2 * columns, 2.6 * lines), squeeze=False)
-    for index, name in enumerate(board.metrics):
-        axis = axes[index // columns][index % columns]
-        values = [0.0 if math.isnan(float(row[name])) else float(row[name]) for row in board.rows]
-        axis.bar(range(len(values)), values, color="#4477aa")
-        axis.set_title(name, fontsize=9)
-        axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=7)
-        axis.tick_params(axis="y", labelsize=7)
-    for index in range(len(board.metrics), lines * columns):
-        axes[index // columns][index % columns].axis("off")
-    figure.tight_layout()
-    figure.savefig(board.chart, dpi=80)
+    shades = [[_shade(board, row, name) for name in board.metrics] for row in board.rows]
+    figure, axis = plt.subplots(figsize=(1.2 + 0.85 * len(board.metrics), 1.1 + 0.38 * len(labels)))
+    axis.imshow(shades or [[0.0]], cmap="Blues", vmin=0.0, vmax=1.25, aspect="auto")
+    for y, row in enumerate(board.rows):
+        for x, name in enumerate(board.metrics):
+            axis.text(x, y, _format(row[name]), ha="center", va="center", fontsize=7)
+    axis.set_xticks(range(len(board.metrics)), board.metrics, rotation=35, ha="right", fontsize=7)
+    axis.set_yticks(range(len(labels)), labels, fontsize=8)
+    axis.set_title("metrics per model (darker is better, per column)", fontsize=9)
+    figure.subplots_adjust(left=0.5 / figure.get_figwidth() * 4, bottom=0.45, top=0.88, right=0.98)
+    figure.savefig(board.chart, dpi=90)
     plt.close(figure)
+
+
+def _shade(board: Leaderboard, row: Mapping[str, Any], name: str) -> float:
+    """0 for the worst value of the column, 1 for the best (NaN: 0)."""
+    values = [float(other[name]) for other in board.rows if not math.isnan(float(other[name]))]
+    value = float(row[name])
+    if math.isnan(value) or not values or max(values) == min(values):
+        return 0.0 if math.isnan(value) else 0.5
+    share = (value - min(values)) / (max(values) - min(values))
+    return 1.0 - share if name in LOWER_IS_BETTER else share

@@ -9,7 +9,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-_BLEU_TOKEN = re.compile(r"\w+|[^\s\w]")
+# CodeXGLUE splits words from punctuation (\w+|[^\s\w]), then its mteval normalisation also splits on "_".
+_BLEU_TOKEN = re.compile(r"[^\W_]+|[^\s\w]|_")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TINY = 2.2250738585072014e-308  # sys.float_info.min: keeps log() finite when nothing matches
 
@@ -29,7 +30,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def bleu_tokens(text: str) -> list[str]:
-    """CodeXGLUE's tokenisation for BLEU: lower case, words and single punctuation marks."""
+    """CodeXGLUE's tokenisation for BLEU: lower case; words, single punctuation marks and "_" as tokens."""
     return _BLEU_TOKEN.findall(text.strip().lower())
 
 

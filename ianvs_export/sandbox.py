@@ -6,11 +6,14 @@ Layers, all applied to every run:
   (RLIMIT_AS), size of any written file including stdout/stderr (RLIMIT_FSIZE), open files, no core dumps;
 - a wall-clock limit enforced by the parent, after which the whole process group is SIGKILLed (it is also
   killed after a normal exit, so nothing a program started survives it);
-- network: the child runs in a new, empty network namespace (`unshare -n`, or `unshare -r -n` without root)
-  when the machine allows it; in every case an audit hook in the child refuses socket creation and
-  connections, process creation (fork, exec, spawn, subprocess, os.system), ctypes, and writing, renaming or
-  deleting files outside the temporary directory. The audit hook is a guard against accidents and ordinary
-  hostile code, not a security boundary against native code: use the namespace (or a container) for that.
+- namespaces, when the machine allows them (`unshare`, with `-r` when not root): a new, empty network
+  namespace, and a new PID namespace whose first process is the interpreter, so that every process the
+  program starts dies with it, even one that left the process group (setsid/setpgid);
+- in every case an audit hook in the child refuses socket creation and connections, process creation (fork,
+  exec, spawn, subprocess, os.system), ctypes, and writing, renaming or deleting files outside the temporary
+  directory. The audit hook is a guard against accidents and ordinary hostile code, not a security boundary
+  against native code (private modules such as _posixsubprocess bypass it): the namespaces, or a container,
+  are that boundary.
 """
 
 from __future__ import annotations
@@ -66,6 +69,13 @@ def guard(event, args):
         for path in args[: PATHS[event]]:
             if path is not None and not inside(path):
                 raise PermissionError("sandbox: " + event + " outside the sandbox directory")
+if os.getpid() == 1:
+    # PID 1 of a namespace ignores SIGXCPU/SIGXFSZ and outlives nothing: run the program in a child and report
+    # its fate as a shell would (128 + signal); every process left in the namespace dies when this one exits.
+    child = os.fork()
+    if child:
+        status = os.waitpid(child, 0)[1]
+        os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
 program = sys.argv[1]
 with open(program, encoding="utf-8") as handle:
     code = compile(handle.read(), program, "exec")
@@ -98,25 +108,36 @@ class SandboxResult:
         return self.status == "passed"
 
 
+# Most isolated first. In a PID namespace the bootstrap (PID 1) forks the program and exits with 128 + signal.
+_PREFIXES = (
+    ("-n", "-p", "-f", "--kill-child"),
+    ("-r", "-n", "-p", "-f", "--kill-child"),
+    ("-n",),
+    ("-r", "-n"),
+)
+
+
 @functools.cache
-def network_isolation_prefix() -> tuple[str, ...]:
-    """The command prefix that gives the child an empty network namespace here, or () if none works."""
+def isolation_prefix() -> tuple[str, ...]:
+    """The `unshare` command prefix that works on this machine (network and PID namespaces), or () if none."""
     unshare = shutil.which("unshare")
     if unshare is None:
         return ()
-    for prefix in ((unshare, "-n"), (unshare, "-r", "-n")):
+    for options in _PREFIXES:
+        prefix = (unshare, *options)
         try:
             done = subprocess.run([*prefix, "true"], capture_output=True, timeout=10, check=False)
         except (OSError, subprocess.SubprocessError):
             continue
         if done.returncode == 0:
             return prefix
+    logger.warning("sandbox: no namespaces available; only limits, the audit hook and the process group apply")
     return ()
 
 
 def isolation_name() -> str:
-    """How the network is cut for sandboxed runs on this machine (for reports)."""
-    prefix = network_isolation_prefix()
+    """How sandboxed runs are isolated on this machine (for reports)."""
+    prefix = isolation_prefix()
     if not prefix:
         return "audit-hook"
     return " ".join([Path(prefix[0]).name, *prefix[1:]]) + " + audit-hook"
@@ -135,7 +156,7 @@ def run_python(source: str, limits: SandboxLimits | None = None, python: str | N
 def _run_in(work: Path, source: str, limits: SandboxLimits, python: str) -> SandboxResult:
     program = work / "program.py"
     program.write_text(source, encoding="utf-8")
-    prefix = network_isolation_prefix()
+    prefix = isolation_prefix()
     argv = [
         *prefix,
         python,
@@ -167,10 +188,13 @@ def _run_in(work: Path, source: str, limits: SandboxLimits, python: str) -> Sand
             timed_out = True
         _kill_group(child)
         duration = time.perf_counter() - started
+        overflow = max(_size(out), _size(err)) >= limits.output_bytes
         stdout, stderr = _head(out, limits.output_bytes), _head(err, limits.output_bytes)
-    return SandboxResult(
-        _status(child.returncode, timed_out), child.returncode, duration, stdout, stderr, isolation_name()
-    )
+    returncode = child.returncode
+    if "-p" in prefix and returncode > 128:
+        returncode = 128 - returncode  # the namespace's PID 1 reported a signal the shell way
+    status = _status(returncode, timed_out, overflow)
+    return SandboxResult(status, returncode, duration, stdout, stderr, isolation_name())
 
 
 def _kill_group(child: subprocess.Popen[bytes]) -> None:
@@ -184,9 +208,13 @@ def _head(handle: BinaryIO, limit: int) -> str:
     return handle.read(min(limit, 20_000)).decode("utf-8", errors="replace")
 
 
-def _status(returncode: int | None, timed_out: bool) -> Status:
+def _size(handle: BinaryIO) -> int:
+    return os.fstat(handle.fileno()).st_size
+
+
+def _status(returncode: int | None, timed_out: bool, overflow: bool) -> Status:
     if timed_out or returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         return "timeout"
-    if returncode == -signal.SIGXFSZ:
+    if overflow or returncode == -signal.SIGXFSZ:
         return "output_limit"
     return "passed" if returncode == 0 else "failed"

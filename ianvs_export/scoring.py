@@ -32,7 +32,7 @@ def extract_code(answer: str) -> str:
     return (match.group(1) if match else answer).strip("\n")
 
 
-def test_program(code: str, tests: str, entry_point: str) -> str:
+def checked_program(code: str, tests: str, entry_point: str) -> str:
     """The candidate's code, then its tests, then calls of `check(entry_point)` / `test_*` functions it defines."""
     kept = [line for line in tests.splitlines() if not _imports_only(line, entry_point)]
     runner = (
@@ -50,7 +50,9 @@ def _imports_only(line: str, name: str) -> bool:
     return found is not None and [part.strip() for part in found.group(1).split(",")] == [name]
 
 
-def sample_scores(task: str, reference: str, row: Mapping[str, Any]) -> dict[str, float]:
+def sample_scores(
+    task: str, reference: str, row: Mapping[str, Any], limits: SandboxLimits = SANDBOX_LIMITS
+) -> dict[str, float]:
     """Every per-sample score the task's metrics aggregate; failed answers score 0 on quality."""
     answers: list[str] = list(row.get("answers") or [""])
     status: list[str] = list(row.get("status") or ["error"])
@@ -63,7 +65,7 @@ def sample_scores(task: str, reference: str, row: Mapping[str, Any]) -> dict[str
         "agreement": metric.majority_agreement(answers) if len(answers) > 1 else 1.0,
     }
     if task == "generation":
-        scores.update(_generation_scores(reference, answers, ok, row.get("extras") or {}))
+        scores.update(_generation_scores(reference, answers, ok, row.get("extras") or {}, limits))
     elif task == "completion":
         hypothesis = extract_code(first)
         scores["exact_match"] = metric.exact_match(reference, hypothesis)
@@ -80,7 +82,7 @@ def sample_scores(task: str, reference: str, row: Mapping[str, Any]) -> dict[str
 
 
 def _generation_scores(
-    reference: str, answers: list[str], ok: list[bool], extras: Mapping[str, Any]
+    reference: str, answers: list[str], ok: list[bool], extras: Mapping[str, Any], limits: SandboxLimits
 ) -> dict[str, float]:
     codes = [extract_code(a) if good else "" for a, good in zip(answers, ok, strict=False)]
     valid = [good and metric.syntax_valid(code) for code, good in zip(codes, ok, strict=False)]
@@ -88,7 +90,7 @@ def _generation_scores(
     passed = 0
     if tests:
         for code, is_valid in zip(codes, valid, strict=False):
-            if is_valid and run_python(test_program(code, tests, entry), SANDBOX_LIMITS).passed:
+            if is_valid and run_python(checked_program(code, tests, entry), limits).passed:
                 passed += 1
     return {
         "pass_at_1": metric.pass_at_k(len(codes), passed, 1) if tests else math.nan,
@@ -132,7 +134,7 @@ def score_run(
     aggregates.update(edge_figures(rows))
     result_dir = str(rows[0].get("result_dir") or "") if rows else ""
     if result_dir:
-        _write_scores(Path(result_dir), per_sample, aggregates)
+        _write_scores(Path(result_dir), per_sample, aggregates, rows[0])
     _CACHE[run_id] = (per_sample, aggregates)
     while len(_CACHE) > 4:
         _CACHE.popitem(last=False)
@@ -154,12 +156,22 @@ def metric_function(task: str, name: str, export_root: Path) -> MetricFunction:
     return compute
 
 
-def _write_scores(folder: Path, per_sample: list[dict[str, Any]], aggregates: Mapping[str, float]) -> None:
+def _write_scores(
+    folder: Path, per_sample: list[dict[str, Any]], aggregates: Mapping[str, float], first: Mapping[str, Any]
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / SCORES_FILE).open("wb") as handle:
         for sample in per_sample:
             handle.write(orjson.dumps(sample, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
-    summary = {"metrics": dict(aggregates), "sandbox_network_isolation": isolation_name()}
+    summary = {
+        "candidate": first.get("candidate"),
+        "task": first.get("task"),
+        "prompt_version": first.get("prompt_version"),
+        "prompt_hash": first.get("prompt_hash"),
+        "samples": len(per_sample),
+        "metrics": dict(aggregates),
+        "sandbox_network_isolation": isolation_name(),
+    }
     (folder / METRICS_FILE).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
 
 
