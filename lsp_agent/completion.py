@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from lsprotocol import types
 
 from lsp_agent.mirror import utf16_to_index
+from lsp_agent.server import SidecarServer
 from lsp_agent.settings import Settings
 from trajectory.ids import uuid7
 from trajectory.privacy import redact
-
-if TYPE_CHECKING:
-    from lsp_agent.server import SidecarServer
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +48,14 @@ async def fetch(client: httpx.AsyncClient, settings: Settings, prompt: str, suff
         body["model"] = settings.completion_model
     try:
         response = await client.post(url, json=body, headers=headers, timeout=settings.completion_timeout)
-        response.raise_for_status()
+    except httpx.HTTPError as err:
+        raise CompletionError(f"endpoint unreachable ({type(err).__name__})") from None
+    if response.status_code != 200:
+        raise CompletionError(f"endpoint answered {response.status_code}")
+    try:
         choices = response.json().get("choices", [])
-    except (httpx.HTTPError, ValueError, AttributeError) as err:
-        raise CompletionError(f"{type(err).__name__}: {err}") from None
+    except (ValueError, AttributeError):
+        raise CompletionError("endpoint answer is not a completion object") from None
     texts = [c.get("text") for c in choices if isinstance(c, dict)]
     return list(dict.fromkeys(t for t in texts if isinstance(t, str) and t.strip()))
 

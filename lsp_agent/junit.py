@@ -67,8 +67,12 @@ def _case(case: ET.Element) -> dict[str, Any]:
 
 
 def _seconds(value: str | None) -> float | None:
+    """A report's duration: "1,234.5" (thousands separator) and "0,12" (decimal comma) both occur in the wild."""
+    if not value:
+        return None
+    text = value.replace(",", ".") if "," in value and "." not in value else value.replace(",", "")
     try:
-        return max(0.0, float(value.replace(",", ""))) if value else None
+        return max(0.0, float(text))
     except ValueError:
         return None
 
