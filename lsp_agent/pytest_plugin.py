@@ -101,7 +101,7 @@ class Reporter:
             tag = {"failed": "failure", "error": "error", "skipped": "skipped"}.get(case["outcome"])
             if tag is not None:
                 ET.SubElement(element, tag, message=(case["message"] or "")[:2000])
-        return ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True)
+        return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
 
 
 def _message(report: pytest.TestReport) -> str:
