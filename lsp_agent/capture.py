@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -12,15 +11,29 @@ from typing import Any
 
 from lsp_agent import __version__
 from lsp_agent.episode import Episode, EpisodeTracker
+from lsp_agent.gitwatch import Committed, GitWatch, read_at
+from lsp_agent.junit import Report, ReportScanner
 from lsp_agent.mirror import Mirror
 from lsp_agent.recording import Recording, content_hash, flush_orphan_gaps
 from lsp_agent.refactor import detect_rename
-from lsp_agent.repository import Repository, find_root, is_excluded, is_opted_in, repo_id
+from lsp_agent.repository import (
+    Repository,
+    find_root,
+    git_identity,
+    is_excluded,
+    is_opted_in,
+    read_head,
+    repo_id,
+    repository_settings,
+)
 from lsp_agent.settings import Settings
 from lsp_agent.spool import Spool
 from lsp_agent.suggestion import SurvivalTracker, suggestion_payload
+from lsp_agent.testrun import TestHistory
 from lsp_agent.uploader import Uploader
+from lsp_agent.watcher import Watcher
 from trajectory.diffs import count_changes, unified_diff
+from trajectory.events import EventBase
 from trajectory.ids import uuid7
 from trajectory.privacy import Redaction, add_counts, pseudonymise, redact
 
@@ -66,11 +79,13 @@ class Capture:
         self.recordings: dict[Path, Recording] = {}
         self.documents: dict[str, Tracked] = {}
         self.survival = SurvivalTracker(s.survival_checkpoints, self.clock)
-        self.watchers: list[Any] = []
+        self.watcher = Watcher()
+        self.test_history: dict[str, TestHistory] = {}  # by session id
         self._paused_until_check = 0.0
         self._paused = False
-        self.on_recording: list[Callable[[Recording], None]] = []
-        self.deleted: dict[str, tuple[str, float]] = {}
+        self.notify: Callable[[str], None] = lambda message: logger.warning("%s", message)
+        self.deleted: dict[str, tuple[str, float]] = {}  # content hash -> (path, when) of deleted files
+        self.moves: dict[tuple[str | None, str], float] = {}  # (old, new) path -> when the move was recorded
 
     # -- sessions -------------------------------------------------------------------------------------
     def start(self, roots: Sequence[Path]) -> None:
@@ -87,16 +102,30 @@ class Capture:
             return self.recordings[root]
         if not is_opted_in(root, self.settings):
             return None
-        recording = Recording(self.spool, Repository(root, repo_id(root)), self._actor(root))
+        own, problems = repository_settings(root)
+        for problem in problems:
+            self.notify(problem)
+        repository = Repository(root, repo_id(root), own["exclude"], own["junit_globs"])
+        recording = Recording(self.spool, repository, self._actor(root))
         self.recordings[root] = recording
         head, branch = read_head(root)
         payload = {"editor": self.client.name, "editor_version": self.client.version, "agent_version": __version__}
         payload |= {"git_head": head, "git_branch": branch}
         self._record(recording, "session.started", payload)
-        for hook in self.on_recording:
-            hook(recording)
+        self._watch(recording)
         logger.info("recording session %s in %s", recording.session_id, recording.repository.id)
         return recording
+
+    def _watch(self, recording: Recording) -> None:
+        """Poll the repository's `.git` and its test reports from the watcher thread."""
+        s, root = self.settings, recording.repository.root
+        git = GitWatch(recording, s, self.salt(), self._record, self._committed)
+        self.watcher.add(f"git {recording.repository.id}", s.git_poll_seconds, git.poll)
+        self.test_history[recording.session_id] = TestHistory()
+        scanner = ReportScanner(root, s.junit_globs + recording.repository.junit_globs)
+        self.watcher.add(
+            f"tests {recording.repository.id}", s.junit_poll_seconds, lambda: self._tests_ran(recording, scanner.scan())
+        )
 
     def _actor(self, root: Path) -> str:
         identity = self.settings.actor or git_identity(root) or "unknown"
@@ -113,9 +142,10 @@ class Capture:
             self.spool.set_state("salt", salt)
         return salt
 
-    def paused(self) -> bool:
+    def paused(self, refresh: bool = False) -> bool:
+        """Whether capture is paused; the spool's flag (set by any sidecar or the CLI) is re-read every second."""
         now = self.clock()
-        if now >= self._paused_until_check:
+        if refresh or now >= self._paused_until_check:
             self._paused = self.spool.get_state("paused") == "1"
             self._paused_until_check = now + 1.0
         return self._paused
@@ -124,17 +154,16 @@ class Capture:
         self.spool.set_state("paused", "1" if paused else "0")
         self._paused, self._paused_until_check = paused, self.clock() + 1.0
 
-    def _record(self, recording: Recording, kind: str, payload: dict[str, Any], **kw: Any) -> None:
+    def _record(self, recording: Recording, kind: str, payload: dict[str, Any], **kw: Any) -> EventBase | None:
         if self.paused() and kind not in ("session.started", "session.ended"):
-            return
-        recording.record(kind, payload, **kw)
+            return None
+        return recording.record(kind, payload, **kw)
 
     def shutdown(self, reason: str = "shutdown") -> None:
         """Flush open episodes (didClose is never sent for buffers open at quit), end every session."""
         for episode in self.episodes.close_all():
             self._emit_episode(episode)
-        for watcher in self.watchers:
-            watcher.stop()
+        self.watcher.stop()  # after one last poll: a commit made just before quitting is still recorded
         for recording in self.recordings.values():
             recording.flush_gap()
             payload = {"reason": reason, "events_recorded": recording.recorded + 1}
@@ -158,7 +187,7 @@ class Capture:
         if recording is None:
             return None
         path = recording.repository.relative(Path(fs_path))  # type: ignore[arg-type]
-        if path is None or is_excluded(path, self.settings):
+        if path is None or is_excluded(path, self.settings, recording.repository.exclude):
             return None
         return Tracked(uri, path, recording)
 
@@ -222,12 +251,12 @@ class Capture:
     # -- moves and suggestions -----------------------------------------------------------------------
     def moved(self, old_uri: str, new_uri: str) -> None:
         """A file renamed by the editor (workspace/didRenameFiles)."""
+        if (episode := self.episodes.close(old_uri)) is not None:
+            self._emit_episode(episode)  # edits made under the old name are recorded under it
         tracked, old = self.track(new_uri), self.track(old_uri)
         if tracked is None:
             return
-        old_path = old.path if old else None
-        payload = {"refactor": "move", "old_path": old_path, "new_path": tracked.path, "heuristic": False}
-        self._record(tracked.recording, "refactor.detected", payload, path=tracked.path)
+        self._record_move(tracked, old.path if old else None, heuristic=False)
         if old_uri in self.documents and (document := self.mirror.close(old_uri)) is not None:
             self.documents.pop(old_uri)
             document.uri = new_uri
@@ -239,8 +268,39 @@ class Capture:
         seen = self.deleted.pop(digest, None)
         if seen is None or self.clock() - seen[1] > MOVE_WINDOW_S or seen[0] == tracked.path:
             return
-        payload = {"refactor": "move", "old_path": seen[0], "new_path": tracked.path, "heuristic": True}
+        self._record_move(tracked, seen[0], heuristic=True)
+
+    def _record_move(self, tracked: Tracked, old_path: str | None, heuristic: bool) -> None:
+        # Editors announce a rename and also close and reopen the document: one move, whichever is seen first.
+        now, key = self.clock(), (old_path, tracked.path)
+        if now - self.moves.get(key, -MOVE_WINDOW_S) < MOVE_WINDOW_S:
+            return
+        self.moves[key] = now
+        payload = {"refactor": "move", "old_path": old_path, "new_path": tracked.path, "heuristic": heuristic}
         self._record(tracked.recording, "refactor.detected", payload, path=tracked.path)
+
+    def files_deleted(self, uris: Sequence[str]) -> None:
+        """Deleted files (workspace/didDeleteFiles) are remembered by content: a create with it is a move."""
+        for uri in uris:
+            tracked, document = self.documents.get(uri) or self.track(uri), self.mirror.get(uri)
+            if tracked is None:
+                continue
+            root = tracked.recording.repository.root
+            text = document.text if document is not None else read_at(root, "HEAD", tracked.path)
+            if text is not None:
+                self.deleted[content_hash(self._redact(tracked, text).text)] = (tracked.path, self.clock())
+
+    def files_created(self, uris: Sequence[str]) -> None:
+        """Created files (workspace/didCreateFiles) with the content of a file deleted just before are moves."""
+        for uri in uris:
+            tracked = self.track(uri)
+            if tracked is None:
+                continue
+            try:
+                text = (tracked.recording.repository.root / tracked.path).read_text()
+            except (OSError, UnicodeDecodeError):
+                continue
+            self._moved_by_content(tracked, content_hash(self._redact(tracked, text).text))
 
     def suggestion(self, params: dict[str, Any]) -> None:
         """A suggestion shown, accepted or rejected, as reported by an editor plugin or a completion command."""
@@ -303,7 +363,9 @@ class Capture:
             "started_at": episode.started_at,
             "redactions": sum(new.values()),
         }
-        self._record(tracked.recording, "document.changed", payload, path=tracked.path, counts=new)
+        event = self._record(tracked.recording, "document.changed", payload, path=tracked.path, counts=new)
+        if event is not None and (history := self.test_history.get(tracked.recording.session_id)) is not None:
+            history.edited(event.id)
         self._after_episode(tracked, episode, before.text, after.text)
 
     def _after_episode(self, tracked: Tracked, episode: Episode, before: str, after: str) -> None:
@@ -323,36 +385,23 @@ class Capture:
             self._record(tracked.recording, "suggestion.accepted", payload, path=tracked.path)
             self.survival.accepted(sid, tracked.uri, red, line, tracked.recording, tracked.path)
 
+    # -- outside the editor (called from the watcher thread) -----------------------------------------
+    def _committed(self, commit: Committed) -> None:
+        """The `commit` checkpoint of every suggestion accepted in this session, measured in the commit."""
+        root = commit.recording.repository.root
+        found = self.survival.at_commit(commit.recording, commit.sha, lambda path: read_at(root, commit.sha, path))
+        for tracked, payload in found:
+            self._record(tracked.owner, "suggestion.survival", payload, path=tracked.path)
 
-def read_head(root: Path) -> tuple[str | None, str | None]:
-    """(sha, branch) of HEAD, read from the git directory without running git."""
-    from lsp_agent.repository import git_dir
-
-    directory = git_dir(root)
-    try:
-        head = (directory / "HEAD").read_text().strip()
-    except OSError:
-        return None, None
-    if not head.startswith("ref:"):
-        return head or None, None
-    ref = head.removeprefix("ref:").strip()
-    sha = None
-    if (directory / ref).is_file():
-        sha = (directory / ref).read_text().strip()
-    elif (directory / "packed-refs").is_file():
-        for line in (directory / "packed-refs").read_text().splitlines():
-            if line.endswith(" " + ref):
-                sha = line.split()[0]
-    return sha, ref.removeprefix("refs/heads/")
-
-
-def git_identity(root: Path) -> str | None:
-    """The engineer's git e-mail (or name) for this repository."""
-    for key in ("user.email", "user.name"):
-        try:
-            done = subprocess.run(["git", "config", key], cwd=root, capture_output=True, text=True, timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        if done.returncode == 0 and done.stdout.strip():
-            return done.stdout.strip()
-    return None
+    def _tests_ran(self, recording: Recording, reports: list[Report]) -> None:
+        history = self.test_history[recording.session_id]
+        for report in reports:
+            counts: dict[str, int] = {}
+            for case in report.payload["tests"]:
+                if case.get("message"):
+                    red = redact(case["message"])
+                    case["message"] = red.text
+                    add_counts(counts, red.counts)
+            run_id = uuid7()
+            payload = history.link(report.payload, run_id) | {"git_head": read_head(recording.repository.root)[0]}
+            self._record(recording, "test.run", payload, path=report.path, counts=counts, event_id=run_id)

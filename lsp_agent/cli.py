@@ -19,7 +19,13 @@ logger = logging.getLogger(__name__)
 
 
 def _settings(flags: dict[str, Any]) -> tuple[Settings, list[str]]:
-    return from_environment(os.environ, flags)
+    values = {k: v for k, v in flags.items() if k != "assignments"}
+    for assignment in flags.get("assignments") or ():
+        name, sep, value = assignment.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{assignment!r} is not NAME=VALUE", param_hint="--set")
+        values[name.strip()] = value
+    return from_environment(os.environ, values)
 
 
 def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -35,6 +41,9 @@ def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--capture-all", is_flag=True, default=None, help="Record in every repository (no opt-in needed).")
 @click.option("--idle-seconds", type=float, help="Idle gap that closes an edit episode (default 1.5).")
 @click.option("--log-file", type=click.Path(path_type=Path), help="Write logs here (stdout is the protocol).")
+@click.option(
+    "--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Any setting, e.g. --set idle_seconds=0.5."
+)
 @common_options
 @click.pass_context
 def lsp(ctx: click.Context, tcp: str | None, stdio: bool, log_file: Path | None, **flags: Any) -> None:

@@ -51,6 +51,7 @@ def register(server: SidecarServer) -> None:
         except LspAgentError as err:
             ls.problems.append(f"capture is off: {err}")
             return
+        ls.capture.notify = ls.tell
         ls.capture.mirror.encoding = str(ls.workspace.position_encoding or "utf-16")
         ls.roots = workspace_roots(params)  # type: ignore[attr-defined]
         if ls.settings.completion_url:
@@ -101,6 +102,20 @@ def register(server: SidecarServer) -> None:
             for rename in params.files:
                 ls.guarded("didRenameFiles", ls.capture.moved, rename.old_uri, rename.new_uri)
 
+    file_filters = types.FileOperationRegistrationOptions(
+        filters=[types.FileOperationFilter(pattern=types.FileOperationPattern(glob="**/*"))]
+    )
+
+    @server.feature(types.WORKSPACE_DID_DELETE_FILES, file_filters)
+    def did_delete_files(ls: SidecarServer, params: types.DeleteFilesParams) -> None:
+        if ls.capture is not None:
+            ls.guarded("didDeleteFiles", ls.capture.files_deleted, [f.uri for f in params.files])
+
+    @server.feature(types.WORKSPACE_DID_CREATE_FILES, file_filters)
+    def did_create_files(ls: SidecarServer, params: types.CreateFilesParams) -> None:
+        if ls.capture is not None:
+            ls.guarded("didCreateFiles", ls.capture.files_created, [f.uri for f in params.files])
+
     @server.feature(SUGGESTION_NOTIFICATION)
     def suggestion(ls: SidecarServer, params: Any) -> None:
         if ls.capture is not None:
@@ -118,12 +133,16 @@ def register(server: SidecarServer) -> None:
 
 def _register_commands(server: SidecarServer) -> None:
     @server.command("smartco.status")
-    def status(ls: SidecarServer, *args: Any) -> dict[str, Any] | None:
-        if ls.capture is None:
-            return None
+    def status(ls: SidecarServer, *args: Any) -> dict[str, Any]:
+        from lsp_agent.settings import public
         from lsp_agent.status import status_dict
 
-        return status_dict(ls.capture.spool.status())
+        if ls.capture is None:
+            return {"capture": "off", "problems": ls.problems, "settings": public(ls.settings)}
+        summary = status_dict(ls.capture.spool.status())
+        summary["paused"] = ls.capture.paused(refresh=True)
+        summary["sessions"] = {str(root): r.session_id for root, r in ls.capture.recordings.items()}
+        return summary | {"capture": "on", "problems": ls.problems, "settings": public(ls.settings)}
 
     @server.command("smartco.pause")
     def pause(ls: SidecarServer, *args: Any) -> bool:

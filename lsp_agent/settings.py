@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,12 @@ DEFAULT_EXCLUDES = (
     ".pypirc",
     "*.kdbx",
 )
-# Where the collector lives and how to authenticate is never taken from the editor (a repository's editor
-# config could otherwise send its code elsewhere): only env, the user file and CLI flags set these.
-EDITOR_FORBIDDEN = frozenset({"collector_url", "token", "token_file", "data_dir"})
+# Where code is sent, how to authenticate and how engineers are identified are never taken from the editor (a
+# repository's editor config, e.g. .vscode/settings.json or .nvim.lua, could otherwise send its code elsewhere or
+# unmask its authors): only env, the user file and CLI flags set these.
+EDITOR_FORBIDDEN = frozenset(
+    {"collector_url", "token", "token_file", "data_dir", "completion_url", "completion_api_key", "salt", "pseudonymise"}
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class Settings:
     completion_url: str | None = None
     completion_model: str | None = None
     completion_api_key: str | None = None
+    completion_max_tokens: int = 128
+    completion_timeout: float = 10.0
     survival_checkpoints: tuple[float, ...] = (30.0, 120.0, 600.0)
     large_insert_chars: int = 80
     exit_drain_seconds: float = 3.0
@@ -71,6 +76,20 @@ class Settings:
         if self.token_file is not None and self.token_file.is_file():
             return self.token_file.read_text().strip() or None
         return None
+
+
+SECRET_SETTINGS = frozenset({"token", "completion_api_key", "salt"})
+
+
+def public(settings: Settings) -> dict[str, Any]:
+    """The settings in effect, JSON-ready, without secrets (shown by the `smartco.status` command)."""
+    out: dict[str, Any] = {}
+    for spec in fields(Settings):
+        value = getattr(settings, spec.name)
+        if spec.name in SECRET_SETTINGS:
+            value = None if value is None else "(set)"
+        out[spec.name] = list(value) if isinstance(value, tuple) else str(value) if isinstance(value, Path) else value
+    return out
 
 
 def _default_data_dir() -> Path:
@@ -124,24 +143,50 @@ def _to_bool(value: Any) -> bool:
     raise ValueError(f"not a boolean: {value!r}")
 
 
+def _positive(value: Any) -> bool:
+    return bool(value > 0)
+
+
+# Range checks of settings whose type alone does not make them usable.
+_VALID: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "idle_seconds": (_positive, "must be > 0"),
+    "spool_max_bytes": (lambda v: v >= 4096, "must be >= 4096"),
+    "batch_max_events": (_positive, "must be >= 1"),
+    "upload_interval": (_positive, "must be > 0"),
+    "backoff_max": (_positive, "must be > 0"),
+    "git_poll_seconds": (_positive, "must be > 0"),
+    "junit_poll_seconds": (_positive, "must be > 0"),
+    "survival_checkpoints": (
+        lambda v: 1 <= len(v) <= 3 and all(x > 0 for x in v) and list(v) == sorted(v),
+        "must be 1 to 3 increasing delays in seconds",
+    ),
+    "large_insert_chars": (_positive, "must be >= 1"),
+    "completion_max_tokens": (_positive, "must be >= 1"),
+    "completion_timeout": (_positive, "must be > 0"),
+    "exit_drain_seconds": (lambda v: v >= 0, "must be >= 0"),
+}
+
+
 def apply(settings: Settings, values: Mapping[str, Any], source: str) -> tuple[Settings, list[str]]:
-    """`settings` with `values` applied; invalid ones are skipped and described in the returned problems."""
+    """`settings` with `values` applied; invalid ones are skipped (the value so far stays) and described."""
     changes: dict[str, Any] = {}
     problems: list[str] = []
     for raw_name, value in values.items():
-        name = raw_name.replace("-", "_")
+        name = str(raw_name).replace("-", "_")
         if source == "editor" and name in EDITOR_FORBIDDEN:
             problems.append(f"{source}: {name!r} can only be set by env, the user file or CLI flags; ignored")
             continue
         try:
-            changes[name] = coerce(name, value)
+            coerced = coerce(name, value)
         except SettingsError as err:
-            problems.append(f"{source}: {err}; using the default")
-    valid = replace(settings, **changes)
-    if valid.idle_seconds <= 0 or valid.spool_max_bytes < 4096 or valid.batch_max_events < 1:
-        problems.append(f"{source}: idle_seconds, spool_max_bytes or batch_max_events out of range; ignored")
-        return settings, problems
-    return valid, problems
+            problems.append(f"{source}: {err}; ignored")
+            continue
+        check = _VALID.get(name)
+        if check is not None and coerced is not None and not check[0](coerced):
+            problems.append(f"{source}: setting {name!r} {check[1]}, not {value!r}; ignored")
+            continue
+        changes[name] = coerced
+    return replace(settings, **changes), problems
 
 
 def from_environment(

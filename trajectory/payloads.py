@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -193,6 +194,12 @@ class TestRunPayload(StrictModel):
     skipped: Count = 0
     duration_s: Annotated[float, Field(ge=0.0)] | None = None
     git_head: Sha | None = None
+    # Linking runs (additive): the session's previous run, the tests whose outcome flipped since, and the edit
+    # episodes (`document.changed` event ids) recorded between the two runs, which are what fixed or broke them.
+    previous_run_id: UUID | None = None
+    fixed: list[PathStr] = Field(default_factory=list, max_length=MAX_LIST)
+    broken: list[PathStr] = Field(default_factory=list, max_length=MAX_LIST)
+    edits_since_previous: list[UUID] = Field(default_factory=list, max_length=MAX_LIST)
 
 
 class ReviewCommentPayload(StrictModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -15,7 +16,7 @@ from typing import Any
 import orjson
 from lsprotocol import types
 from pygls.uris import from_fs_path
-from pytest_lsp.client import LanguageClient, client_capabilities
+from pytest_lsp.client import LanguageClient, client_capabilities, make_test_lsp_client
 
 from trajectory.diffs import apply_diff
 
@@ -65,21 +66,26 @@ def sidecar_command() -> list[str]:
     return [sys.executable, "-m", "smartco.cli", "lsp"]
 
 
-@asynccontextmanager
-async def sidecar(
-    repo: Path, env: dict[str, str], profile: str = NEOVIM_07, options: Any = None
-) -> AsyncIterator[LanguageClient]:
-    """The real sidecar over stdio, initialized by a client with the capabilities of `profile`."""
-    client = LanguageClient()
-    await client.start_io(*sidecar_command(), env=env, cwd=str(repo))
-    params = types.InitializeParams(
+def initialize_params(repo: Path, profile: str = NEOVIM_07, options: Any = None) -> types.InitializeParams:
+    return types.InitializeParams(
         capabilities=client_capabilities(profile),
         process_id=os.getpid(),
         root_uri=from_fs_path(str(repo)),
         client_info=types.ClientInfo(name=profile.split("@")[0], version=profile.split("@")[1]),
         initialization_options=options,
     )
-    await client.initialize_session(params)
+
+
+@asynccontextmanager
+async def sidecar(
+    repo: Path, env: dict[str, str], profile: str = NEOVIM_07, options: Any = None, args: tuple[str, ...] = ()
+) -> AsyncIterator[LanguageClient]:
+    """The real sidecar over stdio, initialized by a client with the capabilities of `profile`."""
+    client = make_test_lsp_client()
+    await client.start_io(*sidecar_command(), *args, env=env, cwd=str(repo))
+    client.initialize_result = await client.initialize_session(  # type: ignore[attr-defined]
+        initialize_params(repo, profile, options)
+    )
     try:
         yield client
     finally:
@@ -116,6 +122,52 @@ def replay(events: list[dict[str, Any]], path: str) -> str:
             text = apply_diff(text, event["payload"]["diff"])
     assert text is not None
     return text
+
+
+async def until(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
+    """Poll `condition` (without blocking the client's event loop) until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def of_kind(events: list[dict[str, Any]], kind: str, path: str | None = None) -> list[dict[str, Any]]:
+    return [e for e in events if e["kind"] == kind and (path is None or e.get("path") == path)]
+
+
+def spooled_kind(data_dir: Path, kind: str, path: str | None = None) -> list[dict[str, Any]]:
+    """Events of `kind` (on `path`) in the spool now; an empty list while the spool does not exist yet."""
+    if not (data_dir / "spool.sqlite3").exists():
+        return []
+    return of_kind(spooled(data_dir), kind, path)
+
+
+def open_document(client: LanguageClient, path: Path, text: str | None = None, version: int = 1) -> str:
+    doc = uri(path)
+    item = types.TextDocumentItem(doc, "python", version, path.read_text() if text is None else text)
+    client.text_document_did_open(types.DidOpenTextDocumentParams(item))
+    return doc
+
+
+def edit(client: LanguageClient, doc: str, version: int, *changes: types.TextDocumentContentChangePartial) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=version, uri=doc), list(changes)
+        )
+    )
+
+
+def save(client: LanguageClient, doc: str, text: str | None = None) -> None:
+    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(doc), text))
+
+
+async def execute(client: LanguageClient, command: str, *arguments: Any) -> Any:
+    params = types.ExecuteCommandParams(command=command, arguments=list(arguments))
+    return await client.workspace_execute_command_async(params)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:

@@ -1,0 +1,133 @@
+"""Git watching: what is done in a terminal (commit, checkout, merge, amend, rebase, reset) reaches the spool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsp.sidecar import git, make_repo, sidecar, sidecar_env, spooled, spooled_kind, until
+
+from lsp_agent.reflog import ReflogReader, parse_line
+from trajectory.events import parse_event
+from trajectory.privacy import pseudonymise
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
+
+
+def _commit(repo: Path, name: str, text: str, message: str) -> str:
+    (repo / name).write_text(text)
+    git(repo, "add", name)
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+async def test_terminal_git_work_becomes_git_events(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    data = tmp_path / "data"
+    main_before = git(repo, "rev-parse", "HEAD").strip()
+    async with sidecar(repo, sidecar_env(data)):
+        token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2
+        sha = _commit(repo, "app.py", f"def main():\n    return 2\n\nTOKEN = '{token}'\n", "return 2")
+        commits = await until(lambda: spooled_kind(data, "git.commit"))
+        git(repo, "checkout", "-q", "-b", "feature")
+        await until(lambda: spooled_kind(data, "git.checkout"))
+        feature = _commit(repo, "feature.py", "def feature():\n    return 'f'\n", "add feature")
+        git(repo, "checkout", "-q", "main")
+        main_tip = _commit(repo, "other.py", "x = 1\n", "other")
+        git(repo, "merge", "-q", "--no-ff", "-m", "merge feature", "feature")
+        merges = await until(lambda: spooled_kind(data, "git.merge"))
+        git(repo, "commit", "-q", "--amend", "-m", "merge feature (amended)")
+        amended = git(repo, "rev-parse", "HEAD").strip()
+        await until(lambda: spooled_kind(data, "git.rebase"))
+        git(repo, "checkout", "-q", "feature")
+        _commit(repo, "feature.py", "def feature():\n    return 'g'\n", "change feature")
+        before_rebase = git(repo, "rev-parse", "HEAD").strip()
+        git(repo, "rebase", "-q", "main")
+        rebased = git(repo, "rev-parse", "HEAD").strip()
+        await until(lambda: [e for e in spooled_kind(data, "git.rebase") if e["payload"]["operation"] == "rebase"])
+        git(repo, "reset", "-q", "--hard", "HEAD~1")
+        await until(lambda: [e for e in spooled_kind(data, "git.rebase") if e["payload"]["operation"] == "reset"])
+    events = spooled(data)
+    for event in events:
+        parse_event(event)  # every one is valid on the wire
+    first = commits[0]["payload"]
+    assert first["sha"] == sha and first["parents"] == [main_before] and first["message"] == "return 2"
+    assert first["branch"] == "main" and first["author"] == pseudonymise("dev@example.com", "test-salt")
+    (change,) = first["files"]
+    assert change["path"] == "app.py" and change["change_type"] == "modify"
+    assert change["additions"] == 3 and change["deletions"] == 1
+    assert (
+        "+    return 2" in change["diff"] and token not in str(events) and "[REDACTED:github_token]" in change["diff"]
+    )
+    assert commits[0]["actor"] == events[0]["actor"]
+    checkouts = [e["payload"] for e in spooled_kind(data, "git.checkout")]
+    assert checkouts[0] == {"from_ref": "main", "to_ref": "feature", "from_sha": sha, "to_sha": sha}
+    assert {"from_ref": "feature", "to_ref": "main", "from_sha": feature, "to_sha": sha} in checkouts
+    merge = merges[0]["payload"]
+    assert merge["parents"] == [main_tip, feature] and merge["message"] == "merge feature"
+    assert [f["path"] for f in merge["files"]] == ["feature.py"]  # diffed against the first parent
+    commit_shas = [e["payload"]["sha"] for e in spooled_kind(data, "git.commit")]
+    assert feature in commit_shas and main_tip in commit_shas
+    amend = next(e["payload"] for e in spooled_kind(data, "git.merge") if e["payload"]["sha"] == amended)
+    assert amend["amend_of"] == merge["sha"]
+    rewrites = {e["payload"]["operation"]: e["payload"] for e in spooled_kind(data, "git.rebase")}
+    assert rewrites["amend"]["old_head"] == merge["sha"] and rewrites["amend"]["new_head"] == amended
+    assert rewrites["rebase"]["old_head"] == before_rebase and rewrites["rebase"]["new_head"] == rebased
+    assert rewrites["rebase"]["ref"] == "feature"
+    assert rewrites["reset"]["old_head"] == rebased and rewrites["reset"]["new_head"] == amended
+    # The picks of the rebase are not commits of their own: the rewrite says what happened.
+    assert rebased not in commit_shas
+    seqs = [e["seq"] for e in events]
+    assert seqs == list(range(len(events)))
+
+
+async def test_commit_made_just_before_quitting_is_recorded(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    data = tmp_path / "data"
+    async with sidecar(repo, sidecar_env(data, git_poll_seconds=60)):
+        await until(lambda: spooled_kind(data, "session.started"))
+        sha = _commit(repo, "app.py", "def main():\n    return 3\n", "return 3")
+    kinds = [e["kind"] for e in spooled(data)]
+    assert kinds[-2:] == ["git.commit", "session.ended"]
+    assert spooled_kind(data, "git.commit")[0]["payload"]["sha"] == sha
+
+
+def _line(old: str, new: str, message: str) -> str:
+    return f"{old} {new} Dev <dev@example.com> 1700000000 +0100\t{message}\n"
+
+
+def test_reflog_reader_folds_entries_into_actions(tmp_path: Path) -> None:
+    a, b, c, d = ("a" * 40, "b" * 40, "c" * 40, "d" * 40)
+    log = tmp_path / "HEAD"
+    log.write_text(_line("0" * 40, a, "commit (initial): one"))
+    reader = ReflogReader(log)
+    assert reader.poll() == []  # what was there before it started is history, not news
+    lines = [
+        _line(a, b, "commit: two"),
+        _line(b, c, "commit (amend): two again"),
+        _line(c, c, "checkout: moving from main to topic"),
+        _line(c, d, "rebase (start): checkout main"),
+        _line(d, a, "rebase (pick): two"),
+        _line(a, a, "rebase (finish): returning to refs/heads/topic"),
+        _line(a, b, "merge topic: Merge made by the 'ort' strategy."),
+        _line(b, a, "reset: moving to HEAD~1"),
+        _line(a, c, "rebase -i (start): checkout main"),
+        _line(c, a, "rebase -i (abort): returning to refs/heads/topic"),
+        _line(a, d, "cherry-pick: three"),
+    ]
+    with log.open("a") as handle:
+        handle.writelines(lines)
+        handle.write(_line(d, a, "commit: half")[:30])  # a line still being written
+    actions = reader.poll()
+    assert [(x.kind, x.operation, x.old, x.new) for x in actions] == [
+        ("commit", None, a, b),
+        ("commit", "amend", b, c),
+        ("checkout", None, c, c),
+        ("rewrite", "rebase", c, a),
+        ("merge", None, a, b),
+        ("rewrite", "reset", b, a),
+        ("commit", None, a, d),
+    ]
+    assert (actions[2].from_ref, actions[2].to_ref) == ("main", "topic")
+    assert reader.poll() == []
+    assert parse_line("not a reflog line") is None
