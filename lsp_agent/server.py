@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Generator
 from typing import Any
 
 from lsprotocol import types
@@ -21,22 +20,28 @@ logger = logging.getLogger(__name__)
 
 
 class CaptureProtocol(LanguageServerProtocol):
-    """pygls's protocol without its own copy of each document: the sidecar's mirror is cheaper and keeps "before"."""
+    """pygls's protocol without its own copy of each document: the sidecar's mirror is cheaper and keeps "before".
+
+    The document notifications call the sidecar's (synchronous) handlers directly instead of being generators as
+    pygls's built-ins are: pygls 2.1 keeps the future of every generator-handled notification in
+    `_request_futures` forever, which costs about 2 kB per keystroke.
+    """
+
+    def _call_feature(self, method: str, params: Any) -> None:
+        if (handler := self.fm.features.get(method)) is not None:
+            handler(params)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Generator[Any, Any, None]:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
-            yield handler, (params,), None
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
+        self._call_feature(types.TEXT_DOCUMENT_DID_OPEN, params)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Generator[Any, Any, None]:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
-            yield handler, (params,), None
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        self._call_feature(types.TEXT_DOCUMENT_DID_CHANGE, params)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Generator[Any, Any, None]:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
-            yield handler, (params,), None
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+        self._call_feature(types.TEXT_DOCUMENT_DID_CLOSE, params)
 
 
 class SidecarServer(LanguageServer):

@@ -69,6 +69,8 @@ class Uploader:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The exit drain runs beside the thread: one batch in flight at a time, or both would post it.
+        self._sending = threading.Lock()
         self._client = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
 
     def start(self) -> None:
@@ -102,18 +104,19 @@ class Uploader:
     def upload_once(self) -> int:
         """Send one batch; returns how many events left the spool."""
         assert self.url and self.token
-        batch = self.spool.peek(self.batch_max_events)
-        if not batch:
-            return 0
-        try:
-            result = post_batch(self._client, self.url, self.token, batch)
-        except UploadError as err:
-            if "413" in str(err) and self.batch_max_events > 1:
-                self.batch_max_events = max(1, self.batch_max_events // 2)
-            self.last_error = str(err)
-            raise
-        counters = {"uploaded": result.accepted, "duplicate": result.duplicate, "rejected": result.rejected}
-        self.spool.remove([p.rowid for p in batch], counters)
+        with self._sending:
+            batch = self.spool.peek(self.batch_max_events)
+            if not batch:
+                return 0
+            try:
+                result = post_batch(self._client, self.url, self.token, batch)
+            except UploadError as err:
+                if "413" in str(err) and self.batch_max_events > 1:
+                    self.batch_max_events = max(1, self.batch_max_events // 2)
+                self.last_error = str(err)
+                raise
+            counters = {"uploaded": result.accepted, "duplicate": result.duplicate, "rejected": result.rejected}
+            self.spool.remove([p.rowid for p in batch], counters)
         self.last_error = None
         return len(batch)
 
