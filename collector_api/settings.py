@@ -44,5 +44,7 @@ class CollectorSettings(BaseModel):
             key = ENV_PREFIX + name.upper()
             if key in env:
                 values[name] = env[key]
+                if name == "bots":  # a list in one variable: SMARTCO_BOTS="ci-robot,release-helper"
+                    values[name] = tuple(item.strip() for item in env[key].split(",") if item.strip())
         values.update({k: v for k, v in flags.items() if v is not None})
         return cls.model_validate(values)

@@ -236,3 +236,21 @@ def test_unknown_events_are_acknowledged_and_logged(hook: Hook, caplog: pytest.L
     lines = [record.getMessage() for record in caplog.records if record.name == "trajectory.sources.webhook"]
     assert lines == ["webhook dep: event 'deployment_status' ignored"]
     assert hook.deliveries() == [("deployment_status", "ignored", 0)]
+
+
+def test_bot_accounts_come_from_the_collector_settings(database_url: str, shared_data: Path) -> None:
+    settings = CollectorSettings.from_sources({"SMARTCO_BOTS": "ci-robot, Codertocat"}, database_url=database_url)
+    assert settings.bots == ("ci-robot", "Codertocat")
+    prepare_database(database_url, "alpha")
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        auth.set_webhook_secret(conn, "alpha", SECRET)
+    engine.dispose()
+    body = (shared_data / "github-webhook-payloads" / "issues" / "opened.payload.json").read_bytes()
+    with TestClient(create_app(settings)) as client:
+        Hook(client, database_url, "").send("issues", body)
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        [payload] = [json.loads(row[0])["payload"] for row in conn.execute(sa.text("SELECT body FROM events"))]
+    engine.dispose()
+    assert payload["is_bot"] is True  # Codertocat is a plain user on GitHub, named a bot by this team
