@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ENV_PREFIX = "SMARTCO_"
+_LIST_FIELDS = {"bots"}  # comma-separated in the environment
 
 
 class CollectorSettings(BaseModel):
@@ -44,7 +45,7 @@ class CollectorSettings(BaseModel):
             key = ENV_PREFIX + name.upper()
             if key in env:
                 values[name] = env[key]
-                if name == "bots":  # a list in one variable: SMARTCO_BOTS="ci-robot,release-helper"
-                    values[name] = tuple(item.strip() for item in env[key].split(",") if item.strip())
+                if name in _LIST_FIELDS:
+                    values[name] = tuple(part.strip() for part in env[key].split(",") if part.strip())
         values.update({k: v for k, v in flags.items() if v is not None})
         return cls.model_validate(values)
