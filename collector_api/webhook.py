@@ -59,7 +59,7 @@ async def github_webhook(
         raise BadRequest(f"body is not valid JSON: {err}", status=400) from err
     if not isinstance(payload, dict):
         raise BadRequest("a webhook body is a JSON object", status=400)
-    stored = await run_in_threadpool(state.write, lambda conn: _store(conn, project_id, delivery, event_name, body))
+    stored = await run_in_threadpool(_store_once, state, project_id, delivery, event_name, body)
     if not stored:
         state.metrics.count_webhook("duplicate")
         return _answer(200, {"status": "duplicate", "delivery": delivery})
@@ -76,6 +76,14 @@ def _project_secret(state: CollectorState, name: str) -> tuple[int, str] | None:
     with state.reading() as conn:
         row = conn.execute(sa.select(projects.c.id, projects.c.webhook_secret).where(projects.c.name == name)).first()
     return (int(row[0]), str(row[1])) if row is not None and row[1] else None
+
+
+def _store_once(state: CollectorState, project_id: int, delivery: str, event_name: str, body: bytes) -> bool:
+    """True when this delivery is new and now stored; False for one seen before (or being stored concurrently)."""
+    try:
+        return state.write(lambda conn: _store(conn, project_id, delivery, event_name, body))
+    except sa.exc.IntegrityError:  # GitHub redelivered while the first copy was being stored by another worker
+        return False
 
 
 def _store(conn: sa.Connection, project_id: int, delivery: str, event_name: str, body: bytes) -> bool:

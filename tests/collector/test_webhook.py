@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -159,3 +161,96 @@ def test_stored_but_unprocessed_deliveries_are_processed_at_start(database_url: 
         kinds = [r[0] for r in conn.execute(sa.text("SELECT kind FROM events"))]
     engine.dispose()
     assert status == "processed" and kinds == ["issue.opened"]
+
+
+def test_each_project_has_its_own_secret(hook: Hook, shared_data: Path) -> None:
+    engine = make_engine(hook.database_url)
+    with engine.begin() as conn:
+        auth.set_webhook_secret(conn, "beta", "beta's own secret")
+    engine.dispose()
+    body = (shared_data / "github-webhook-payloads" / "issues" / "opened.payload.json").read_bytes()
+    assert hook.send("issues", body, secret="beta's own secret").status_code == 401  # type: ignore[attr-defined]
+    assert hook.send("issues", body, project="beta").status_code == 401  # type: ignore[attr-defined]
+    assert hook.deliveries() == []
+    answer = hook.send("issues", body, secret="beta's own secret", project="beta", delivery="for-beta")
+    assert answer.status_code == 202  # type: ignore[attr-defined]
+    engine = make_engine(hook.database_url)
+    with engine.connect() as conn:
+        owner = conn.execute(
+            sa.select(projects.c.name)
+            .join(webhook_deliveries, webhook_deliveries.c.project_id == projects.c.id)
+            .where(webhook_deliveries.c.delivery_id == "for-beta")
+        ).scalar()
+    engine.dispose()
+    assert owner == "beta" and hook.stats()["events"] == 0  # alpha's token sees none of beta's events
+
+
+def test_signature_is_checked_before_anything_is_read_or_stored(hook: Hook) -> None:
+    assert hook.send("issues", b"{not json", signature="sha256=" + "f" * 64).status_code == 401  # type: ignore[attr-defined]
+    sha1 = "sha1=" + hmac.new(SECRET.encode(), b"{}", hashlib.sha1).hexdigest()
+    assert hook.send("issues", b"{}", signature=sha1).status_code == 401  # type: ignore[attr-defined]
+    assert hook.send("issues", b"{}", signature="sha256=").status_code == 401  # type: ignore[attr-defined]
+    big = b'{"x": "' + b"a" * (1 << 20) + b'"}'
+    assert hook.send("issues", big).status_code == 413  # type: ignore[attr-defined]
+    headers = {"X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), b"{}", hashlib.sha256).hexdigest()}
+    no_event = hook.client.post("/v1/webhooks/github?project=alpha", content=b"{}", headers=headers)
+    assert no_event.status_code == 400 and "X-GitHub-Event" in no_event.json()["error"]
+    assert hook.deliveries() == []
+
+
+def test_replayed_delivery_with_another_body_is_still_a_duplicate(hook: Hook, shared_data: Path) -> None:
+    folder = shared_data / "github-webhook-payloads"
+    opened = (folder / "issues" / "opened.payload.json").read_bytes()
+    other = (folder / "issues" / "opened.with-empty-body.payload.json").read_bytes()
+    assert hook.send("issues", opened, delivery="same-id").status_code == 202  # type: ignore[attr-defined]
+    again = hook.send("issues", other, delivery="same-id")
+    assert again.status_code == 200 and again.json() == {"status": "duplicate", "delivery": "same-id"}  # type: ignore[attr-defined]
+    assert hook.deliveries() == [("issues", "processed", 1)] and hook.stats()["events"] == 1
+
+
+def test_merged_pull_request_becomes_pr_merged(hook: Hook, shared_data: Path) -> None:
+    payload = json.loads((shared_data / "github-webhook-payloads" / "pull_request" / "closed.payload.json").read_text())
+    pr = payload["pull_request"]
+    pr.update(merged=True, merged_at=pr["closed_at"], merged_by=pr["user"])
+    assert hook.send("pull_request", json.dumps(payload).encode()).status_code == 202  # type: ignore[attr-defined]
+    assert hook.stats()["kinds"] == {"pr.merged": 1}
+
+
+def test_a_delivery_that_cannot_be_processed_is_kept_and_marked(hook: Hook, shared_data: Path) -> None:
+    payload = json.loads((shared_data / "github-webhook-payloads" / "issues" / "opened.payload.json").read_text())
+    del payload["issue"]["number"]
+    answer = hook.send("issues", json.dumps(payload).encode(), delivery="broken")
+    assert answer.status_code == 202 and answer.json()["status"] == "stored"  # type: ignore[attr-defined]
+    engine = make_engine(hook.database_url)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(webhook_deliveries).where(webhook_deliveries.c.delivery_id == "broken")).one()
+    engine.dispose()
+    assert row.status == "failed" and "KeyError" in row.error and json.loads(row.body) == payload
+
+
+def test_unknown_events_are_acknowledged_and_logged(hook: Hook, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    body = b'{"action": "created", "repository": {"full_name": "o/r"}}'
+    answer = hook.send("deployment_status", body, delivery="dep")
+    assert answer.status_code == 202  # type: ignore[attr-defined]
+    lines = [record.getMessage() for record in caplog.records if record.name == "trajectory.sources.webhook"]
+    assert lines == ["webhook dep: event 'deployment_status' ignored"]
+    assert hook.deliveries() == [("deployment_status", "ignored", 0)]
+
+
+def test_bot_accounts_come_from_the_collector_settings(database_url: str, shared_data: Path) -> None:
+    settings = CollectorSettings.from_sources({"SMARTCO_BOTS": "ci-robot, Codertocat"}, database_url=database_url)
+    assert settings.bots == ("ci-robot", "Codertocat")
+    prepare_database(database_url, "alpha")
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        auth.set_webhook_secret(conn, "alpha", SECRET)
+    engine.dispose()
+    body = (shared_data / "github-webhook-payloads" / "issues" / "opened.payload.json").read_bytes()
+    with TestClient(create_app(settings)) as client:
+        Hook(client, database_url, "").send("issues", body)
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        [payload] = [json.loads(row[0])["payload"] for row in conn.execute(sa.text("SELECT body FROM events"))]
+    engine.dispose()
+    assert payload["is_bot"] is True  # Codertocat is a plain user on GitHub, named a bot by this team

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 from sources.githubcheck import SALT, check_world_kept
 from sources.githubworld import build_world, write_gh_files
 from sources.gitrepo import GitRepo
@@ -18,6 +20,7 @@ from collector_api.testing import RunningCollector, running_collector
 from smartco.cli import root
 from trajectory.events import EventBase, parse_event
 from trajectory.sources.history import GitImportSettings, import_git
+from trajectory.sources.quickstart import import_repository
 from trajectory.sources.sink import CollectorSink, SinkError
 
 pytestmark = pytest.mark.e2e
@@ -110,3 +113,13 @@ def test_github_files_into_a_real_collector(shared_data: Path, tmp_path: Path, c
     check_world_kept(stored(collector), world)
     again = CliRunner().invoke(root, args)
     assert "0 events (nothing new)" in again.stdout and len(stored(collector)) == 15
+
+
+def test_quickstart_stage_imports_recent_history(rich_repo: GitRepo, collector: RunningCollector) -> None:
+    console = Console(file=io.StringIO(), width=200)
+    result = import_repository(rich_repo.path, collector.url, collector.token, console, max_commits=5)
+    assert (result.commits, result.delivery.accepted) == (5, 5)
+    assert {event.payload.sha for event in stored(collector)} == set(rich_repo.git("rev-list", "-5", "HEAD").split())
+    again = import_repository(rich_repo.path, collector.url, collector.token, console, max_commits=5)
+    assert (again.delivery.accepted, again.delivery.duplicate) == (0, 5)  # nothing remembered: sent again, stored once
+    assert "imported 5 commits (1 merges" in console.file.getvalue()  # type: ignore[attr-defined]

@@ -133,7 +133,9 @@ def test_remote_urls_are_normalised(git_repo: GitRepo) -> None:
     assert (
         normalise_remote("ssh://git@gitlab.example.com:2222/group/sub/proj.git") == "gitlab.example.com/group/sub/proj"
     )
-    git_repo.git("remote", "add", "origin", "git@github.com:Acme/Widget.git")
+    git_repo.git("remote", "add", "origin", str(git_repo.path.parent / "elsewhere" / "widget"))
+    assert repository_id(git_repo.path) == "local/repo"  # a clone of a clone on disk
+    git_repo.git("remote", "set-url", "origin", "git@github.com:Acme/Widget.git")
     assert repository_id(git_repo.path) == "github.com/acme/widget"
     assert repository_id(Path(git_repo.path)) == "github.com/acme/widget"
 

@@ -31,8 +31,10 @@ def destination_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
                      default=default_state_path, show_default="$XDG_STATE_HOME/smartco/import-state.json",
                      help="Where what was already imported is remembered."),
-        click.option("--bot", "bots", multiple=True, help="Another account to flag as a bot (repeatable)."),
-        click.option("--batch-size", type=click.IntRange(1, 5000), default=200, show_default=True),
+        click.option("--bot", "bots", multiple=True,
+                     help="Another account (login, name or e-mail) to flag as a bot (repeatable)."),
+        click.option("--batch-size", type=click.IntRange(1, 5000), default=200, show_default=True,
+                     help="Events per POST to the collector (the state is saved after each)."),
         click.option("--no-progress", is_flag=True, help="No progress bar."),
     ]  # fmt: skip
     for option in reversed(options):
@@ -126,7 +128,13 @@ def _sink(common: dict[str, Any]) -> tuple[EventSink, str]:
     help="REST JSON files or folders (as `gh api --paginate` writes them) instead of the live API.",
 )
 @click.option("--github-token", envvar="GITHUB_TOKEN", help="GitHub token for the live API (env GITHUB_TOKEN).")
-@click.option("--api-url", envvar="GITHUB_API_URL", default=DEFAULT_API, show_default=True)
+@click.option(
+    "--api-url",
+    envvar="GITHUB_API_URL",
+    default=DEFAULT_API,
+    show_default=True,
+    help="REST API root, for GitHub Enterprise (env GITHUB_API_URL).",
+)
 @click.option("--since", help="Only what was updated at or after this ISO time (default: since the last run).")
 @click.option("--keep-logins", is_flag=True, help="Keep public GitHub logins in payloads instead of pseudonyms.")
 @click.option(

@@ -41,11 +41,15 @@ def repository_id(repo: Path) -> str:
         if remotes:
             name = "origin" if "origin" in remotes else remotes[0]
             url = _git(repo, "remote", "get-url", name).strip()
-            if url:
+            if url and not _is_local_path(url):  # a clone of a clone on disk names no shared repository
                 return normalise_remote(url)
     except GitError:
         pass
     return f"local/{repo.resolve().name}"
+
+
+def _is_local_path(url: str) -> bool:
+    return url.startswith(("/", "./", "../", "~", "file://")) or re.match(r"^[A-Za-z]:[\\/]", url) is not None
 
 
 def commit_events(

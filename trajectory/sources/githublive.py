@@ -55,13 +55,10 @@ def import_github_live(
     result = GitHubImportResult(repo_id=ctx.repo_id)
     state = ImportState.load(settings.state_path)
     stream = state.stream(f"github|{ctx.repo_id}|{settings.destination}")
-    etags = stream.extra.setdefault("etags", {})
     own_client = client is None
-    if client is None:
-        client = GitHubClient(settings.token, api_url=settings.api_url, etags=etags, on_wait=on_wait,
-                              max_wait_s=settings.max_wait_s)  # fmt: skip
-    else:
-        client.etags = etags
+    client = client or GitHubClient(settings.token, api_url=settings.api_url, on_wait=on_wait,
+                                    max_wait_s=settings.max_wait_s)  # fmt: skip
+    client.etags = stream.extra.setdefault("etags", {})  # remembered across runs with the rest of the state
     run = _Run(settings, client, ctx, state, stream, Emitter(ctx, stream, sink, result), on_item)
     cursor = stream.extra.get("cursor") or {}
     start = RESOURCES.index(cursor["resource"]) if cursor.get("resource") in RESOURCES else 0
