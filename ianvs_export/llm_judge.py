@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ianvs_export.backend import Backend, Request, timed
+from ianvs_export.judge import SheetItem
 
 _VERDICT = re.compile(r"\b(partially correct|incorrect|correct|partial)\b", re.IGNORECASE)
 _CHOICE = re.compile(r"\b(A|B|tie)\b")
@@ -63,3 +65,25 @@ def pairwise(
     if picks == ["B", "A"]:
         return "second"
     return "tie"
+
+
+def compare(backend: Backend, items: Sequence[SheetItem], first: str, second: str) -> dict[str, Any]:
+    """Pairwise verdicts of two candidates on every sample both answered: wins, ties and the per-sample outcome."""
+    answers: dict[str, dict[str, SheetItem]] = {}
+    for item in items:
+        answers.setdefault(item.sample_id, {})[item.candidate] = item
+    outcomes: dict[str, str] = {}
+    for sample_id, by_candidate in answers.items():
+        if first in by_candidate and second in by_candidate:
+            a, b = by_candidate[first], by_candidate[second]
+            outcomes[sample_id] = pairwise(backend, a.question, a.reference, a.answer, b.answer)
+    counts = Counter(outcomes.values())
+    return {
+        "first": first,
+        "second": second,
+        "samples": len(outcomes),
+        "first_wins": counts["first"],
+        "second_wins": counts["second"],
+        "ties": counts["tie"],
+        "outcomes": outcomes,
+    }

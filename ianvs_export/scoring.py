@@ -146,7 +146,7 @@ def metric_function(task: str, name: str, export_root: Path) -> MetricFunction:
 
     def compute(y_true: Any, y_pred: Any) -> float:
         rows = [row for row in list(y_pred) if isinstance(row, Mapping)]
-        if name.startswith(("human_", "judge_")):
+        if name.startswith(("human_", "judge_", "llm_judge_")):
             candidate = str(rows[0].get("candidate")) if rows else ""
             return human_metric(export_root, task, candidate, name)
         _, aggregates = score_run(task, [str(y) for y in list(y_true)], rows)
