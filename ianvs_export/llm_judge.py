@@ -11,7 +11,7 @@ from typing import Any, Literal
 from ianvs_export.backend import Backend, Request, timed
 from ianvs_export.judge import SheetItem
 
-_VERDICT = re.compile(r"\b(partially correct|incorrect|correct|partial)\b", re.IGNORECASE)
+_VERDICT = re.compile(r"\b((?:not|isn't|is not)\s+)?(partially correct|incorrect|correct|partial)\b", re.IGNORECASE)
 _CHOICE = re.compile(r"\b(A|B|tie)\b")
 
 POINTWISE_SYSTEM = "You grade answers to software engineering questions strictly and reply with one word."
@@ -37,7 +37,9 @@ def parse_verdict(text: str) -> Verdict:
     found = _VERDICT.search(text)
     if not found:
         return Verdict("incorrect", False)
-    word = found.group(1).lower()
+    negated, word = found.group(1), found.group(2).lower()
+    if negated:
+        return Verdict("incorrect", True)  # "not correct", "not partially correct"
     return Verdict("partial" if word.startswith("partial") else word, True)
 
 

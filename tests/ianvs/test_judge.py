@@ -17,6 +17,7 @@ from ianvs.chat_server import ChatServer, Rule, Script
 from ianvs.conftest import build_dataset
 
 from ianvs_export.judge import SHEET_COLUMNS, normalise_label
+from ianvs_export.llm_judge import Verdict, parse_verdict
 from ianvs_export.metric import wilson_interval
 from ianvs_export.task import HUMAN_METRICS, LLM_JUDGE_METRICS
 from smartco.cli import root
@@ -264,3 +265,20 @@ def test_labels_and_errors(judged: dict[str, Any], tmp_path: Path) -> None:
     result = CliRunner().invoke(root, ["judge", "export", str(empty), "--out", str(tmp_path / "s.csv")])
     assert result.exit_code == 1 and "run it first" in result.output
     assert math.isnan(wilson_interval(0, 0)[0])
+
+
+@pytest.mark.parametrize(
+    ("reply", "label", "parsed"),
+    [
+        ("correct", "correct", True),
+        ("Incorrect.", "incorrect", True),
+        ("Partially correct: it misses the fix.", "partial", True),
+        ("partial", "partial", True),
+        ("The answer is not correct.", "incorrect", True),
+        ("It isn't correct", "incorrect", True),
+        ("Hard to say.", "incorrect", False),
+        ("", "incorrect", False),
+    ],
+)
+def test_verdict_parsing(reply: str, label: str, parsed: bool) -> None:
+    assert parse_verdict(reply) == Verdict(label, parsed)
