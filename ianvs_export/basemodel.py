@@ -124,6 +124,7 @@ class CodeModel:
             "latency_s": [answer.latency_s for answer in answers],
             "ttft_s": [answer.ttft_s for answer in answers],
             "output_tokens": [answer.output_tokens for answer in answers],
+            "timeout_s": self.candidate.timeout_s if self.candidate else 0.0,
             "extras": dict(side.get("extras") or {}),
             "prompt_version": prompt.version,
             "prompt_hash": prompt.digest,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import click
@@ -15,7 +16,7 @@ from ianvs_export.backend import OpenAIBackend
 from ianvs_export.candidate import Candidate
 from ianvs_export.errors import IanvsExportError
 from ianvs_export.export import add_metrics
-from ianvs_export.llm_judge import judge_item
+from ianvs_export.llm_judge import compare, judge_item
 from ianvs_export.task import HUMAN_METRICS, LLM_JUDGE_METRICS, TASKS
 
 _EXPORT = click.argument("export_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -116,16 +117,8 @@ def _print_summary(console: Console, summary: dict) -> None:
         console.print(f"LLM judge: kappa with the judges' majority {j['kappa_vs_humans']:.3f} over {j['items']} items")
 
 
-@judge.command("llm")
-@click.argument("sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--base-url", required=True, help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
-@click.option("--model", required=True, help="The judge model's name on that endpoint.")
-@click.option("--api-key-env", default=None, help="Environment variable holding the API key, if any.")
-def llm_labels(sheet: Path, out: Path, base_url: str, model: str, api_key_env: str | None) -> None:
-    """Label a blind sheet with an LLM judge (temperature 0; an unparseable verdict counts as incorrect)."""
-    import os
-
+def _judge_backend(base_url: str, model: str, api_key_env: str | None) -> OpenAIBackend:
+    """The judge model: temperature 0, no streaming, a short answer."""
     judge_model = Candidate(
         name="judge",
         backend="openai",
@@ -136,7 +129,23 @@ def llm_labels(sheet: Path, out: Path, base_url: str, model: str, api_key_env: s
         max_tokens=16,
         api_key_env=api_key_env,
     )
-    backend = OpenAIBackend(judge_model, os.environ.get(api_key_env) if api_key_env else None)
+    return OpenAIBackend(judge_model, os.environ.get(api_key_env) if api_key_env else None)
+
+
+_BASE_URL = click.option("--base-url", required=True, help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+_MODEL = click.option("--model", required=True, help="The judge model's name on that endpoint.")
+_KEY = click.option("--api-key-env", default=None, help="Environment variable holding the API key, if any.")
+
+
+@judge.command("llm")
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@_BASE_URL
+@_MODEL
+@_KEY
+def llm_labels(sheet: Path, out: Path, base_url: str, model: str, api_key_env: str | None) -> None:
+    """Label a blind sheet with an LLM judge (temperature 0; an unparseable verdict counts as incorrect)."""
+    backend = _judge_backend(base_url, model, api_key_env)
     failures = 0
     with sheet.open(newline="", encoding="utf-8") as source, out.open("w", newline="", encoding="utf-8") as target:
         writer = csv.writer(target)
@@ -148,3 +157,39 @@ def llm_labels(sheet: Path, out: Path, base_url: str, model: str, api_key_env: s
             writer.writerow([row[c] for c in judging.SHEET_COLUMNS[:-1]] + [verdict.label])
     backend.close()
     click.echo(f"{len(rows)} items labelled in {out}; {failures} unparseable verdicts counted as incorrect")
+
+
+@judge.command("pairwise")
+@_EXPORT
+@click.option("--task", default="issue", show_default=True, help="The task whose answers are compared.")
+@click.option("--first", required=True, help="A candidate name.")
+@click.option("--second", required=True, help="Another candidate name.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the verdicts as JSON.")
+@_BASE_URL
+@_MODEL
+@_KEY
+def pairwise_command(
+    export_dir: Path,
+    task: str,
+    first: str,
+    second: str,
+    out: Path | None,
+    base_url: str,
+    model: str,
+    api_key_env: str | None,
+) -> None:
+    """Compare two candidates with an LLM judge, asking in both answer orders: a win needs both orders to agree."""
+    items = judging.collect_items(export_dir, [task])
+    found = {item.candidate for item in items}
+    missing = [name for name in (first, second) if name not in found]
+    if missing:
+        raise click.ClickException(f"no {task} predictions for {', '.join(missing)} under {export_dir}: run it first")
+    backend = _judge_backend(base_url, model, api_key_env)
+    result = compare(backend, items, first, second)
+    backend.close()
+    if out is not None:
+        out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    click.echo(
+        f"{task}: {first} wins {result['first_wins']}, {second} wins {result['second_wins']}, "
+        f"ties {result['ties']} over {result['samples']} samples (both orders asked)"
+    )

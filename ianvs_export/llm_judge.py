@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ianvs_export.backend import Backend, Request, timed
+from ianvs_export.judge import SheetItem
 
-_VERDICT = re.compile(r"\b(partially correct|incorrect|correct|partial)\b", re.IGNORECASE)
+_VERDICT = re.compile(r"\b((?:not|isn't|is not)\s+)?(partially correct|incorrect|correct|partial)\b", re.IGNORECASE)
 _CHOICE = re.compile(r"\b(A|B|tie)\b")
 
 POINTWISE_SYSTEM = "You grade answers to software engineering questions strictly and reply with one word."
@@ -35,7 +37,9 @@ def parse_verdict(text: str) -> Verdict:
     found = _VERDICT.search(text)
     if not found:
         return Verdict("incorrect", False)
-    word = found.group(1).lower()
+    negated, word = found.group(1), found.group(2).lower()
+    if negated:
+        return Verdict("incorrect", True)  # "not correct", "not partially correct"
     return Verdict("partial" if word.startswith("partial") else word, True)
 
 
@@ -63,3 +67,25 @@ def pairwise(
     if picks == ["B", "A"]:
         return "second"
     return "tie"
+
+
+def compare(backend: Backend, items: Sequence[SheetItem], first: str, second: str) -> dict[str, Any]:
+    """Pairwise verdicts of two candidates on every sample both answered: wins, ties and the per-sample outcome."""
+    answers: dict[str, dict[str, SheetItem]] = {}
+    for item in items:
+        answers.setdefault(item.sample_id, {})[item.candidate] = item
+    outcomes: dict[str, str] = {}
+    for sample_id, by_candidate in answers.items():
+        if first in by_candidate and second in by_candidate:
+            a, b = by_candidate[first], by_candidate[second]
+            outcomes[sample_id] = pairwise(backend, a.question, a.reference, a.answer, b.answer)
+    counts = Counter(outcomes.values())
+    return {
+        "first": first,
+        "second": second,
+        "samples": len(outcomes),
+        "first_wins": counts["first"],
+        "second_wins": counts["second"],
+        "ties": counts["tie"],
+        "outcomes": outcomes,
+    }

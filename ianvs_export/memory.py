@@ -12,6 +12,7 @@ logger = logging.getLogger(__name__)
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _HWM = re.compile(rb"^VmHWM:\s+(\d+)\s+kB", re.MULTILINE)
+_before_resets = [0.0]  # the largest peak cleared by reset_peak, so the lifetime peak survives the resets
 
 
 def reset_peak() -> bool:
@@ -20,10 +21,12 @@ def reset_peak() -> bool:
     Test cases run one after another in one Ianvs process: without a reset, every candidate would report the
     largest peak of any candidate before it.
     """
+    current = peak_rss_mb()
     try:
         _CLEAR_REFS.write_bytes(b"5")
     except OSError:
         return False
+    _before_resets[0] = max(_before_resets[0], current)
     return True
 
 
@@ -36,3 +39,8 @@ def peak_rss_mb() -> float:
     if found is not None:
         return int(found.group(1)) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports kB; the whole lifetime
+
+
+def lifetime_peak_mb() -> float:
+    """The peak resident set size of the whole process so far, resets included, in MB."""
+    return max(_before_resets[0], peak_rss_mb())

@@ -86,13 +86,15 @@ def chrf(reference: str, hypothesis: str, max_order: int = 6, beta: float = 2.0)
     ref, hyp = "".join(reference.split()), "".join(hypothesis.split())
     precisions, recalls = [], []
     for n in range(1, max_order + 1):
-        ref_counts = Counter(ref[i : i + n] for i in range(len(ref) - n + 1))
-        hyp_counts = Counter(hyp[i : i + n] for i in range(len(hyp) - n + 1))
-        if not ref_counts or not hyp_counts:
+        ref_total, hyp_total = len(ref) - n + 1, len(hyp) - n + 1
+        if ref_total <= 0 or hyp_total <= 0:
             continue
-        matches = sum(min(count, ref_counts[gram]) for gram, count in hyp_counts.items())
-        precisions.append(matches / sum(hyp_counts.values()))
-        recalls.append(matches / sum(ref_counts.values()))
+        ref_counts = Counter([ref[i : i + n] for i in range(ref_total)])
+        hyp_counts = Counter([hyp[i : i + n] for i in range(hyp_total)])
+        # only the n-grams both sides have can match: a set intersection skips the rest
+        matches = sum(min(ref_counts[gram], hyp_counts[gram]) for gram in ref_counts.keys() & hyp_counts.keys())
+        precisions.append(matches / hyp_total)
+        recalls.append(matches / ref_total)
     if not precisions:
         return float(ref == hyp)
     precision, recall = sum(precisions) / len(precisions), sum(recalls) / len(recalls)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,17 +26,26 @@ def register(alias: str, target: Any) -> Any:
 
 
 def load_module(path: Path) -> None:
-    """Import a module file the way Ianvs does: by basename, with its folder first on sys.path."""
-    folder, name = str(path.parent), path.stem
-    cached = sys.modules.get(name)
-    if cached is not None and getattr(cached, "__file__", None) != str(path):
-        # Ianvs would silently reuse the cached module; another export's file of the same name must run instead
-        del sys.modules[name]
+    """Run a module file the way Ianvs imports it (by basename, its folder first on sys.path), from its current text.
+
+    Ianvs imports each file once per process; the runner may meet the same path again after `smartco judge import`
+    rewrote it, or another export's file of the same name, so the file is always executed afresh (and no stale
+    bytecode cache can stand in for it).
+    """
     if not path.is_file():
         raise BenchmarkFolderError(f"module {path} does not exist")
+    name = path.stem
+    try:
+        code = compile(path.read_bytes(), str(path), "exec")
+    except SyntaxError as err:
+        raise BenchmarkFolderError(f"{path}: {err.msg} (line {err.lineno})") from err
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    sys.modules[name] = module
+    folder = str(path.parent)
     sys.path.insert(0, folder)
     try:
-        importlib.import_module(name)
+        exec(code, module.__dict__)
     finally:
         sys.path.remove(folder)
 

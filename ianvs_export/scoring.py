@@ -103,7 +103,8 @@ def _generation_scores(
 
 
 def edge_figures(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """Latency p50/p95 (ms, every attempt), median time to first token (ms), tokens/s, peak RSS (MB)."""
+    """Latency p50/p95 (ms, every attempt), median time to first token (ms, answered attempts; the time limit when
+    none answered), tokens/s, peak RSS (MB)."""
     latencies = [float(v) * 1000 for row in rows for v in row.get("latency_s") or []]
     ok_pairs = [(row, i) for row in rows for i, s in enumerate(row.get("status") or []) if s == "ok"]
     ttfts = [float(row["ttft_s"][i]) * 1000 for row, i in ok_pairs if row["ttft_s"][i] is not None]
@@ -112,10 +113,15 @@ def edge_figures(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     return {
         "latency_p50_ms": _finite(metric.percentile(latencies, 50)),
         "latency_p95_ms": _finite(metric.percentile(latencies, 95)),
-        "ttft_ms": _finite(metric.percentile(ttfts, 50)),
+        # no answered attempt: no token came within the time limit, so the limit is the honest figure (not 0)
+        "ttft_ms": metric.percentile(ttfts, 50) if ttfts else max(_timeouts(rows), default=0.0) * 1000,
         "tokens_per_s": tokens / busy if busy > 0 else 0.0,
         "peak_memory_mb": max((float(row.get("peak_rss_mb") or 0.0) for row in rows), default=0.0),
     }
+
+
+def _timeouts(rows: Sequence[Mapping[str, Any]]) -> list[float]:
+    return [float(row.get("timeout_s") or 0.0) for row in rows]
 
 
 def score_run(
@@ -146,7 +152,7 @@ def metric_function(task: str, name: str, export_root: Path) -> MetricFunction:
 
     def compute(y_true: Any, y_pred: Any) -> float:
         rows = [row for row in list(y_pred) if isinstance(row, Mapping)]
-        if name.startswith(("human_", "judge_")):
+        if name.startswith(("human_", "judge_", "llm_judge_")):
             candidate = str(rows[0].get("candidate")) if rows else ""
             return human_metric(export_root, task, candidate, name)
         _, aggregates = score_run(task, [str(y) for y in list(y_true)], rows)

@@ -253,3 +253,103 @@ def test_run_refuses_a_folder_without_a_job(tmp_path: Path) -> None:
     result = CliRunner().invoke(root, ["ianvs", "run", str(tmp_path)])
     assert result.exit_code == 1
     assert "holds no benchmarkingjob.yaml" in result.output
+
+
+PROBE = '''"""A basemodel that logs Ianvs's calls: the real CodeModel underneath."""
+
+import os
+from pathlib import Path
+
+import orjson
+
+from ianvs_export.basemodel import CodeModel
+from ianvs_export.registry import register
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def log(*event):
+    with (ROOT / "calls.jsonl").open("ab") as handle:
+        handle.write(orjson.dumps([*event, os.environ.get("RESULT_SAVED_URL")]) + b"\\n")
+
+
+class Probe(CodeModel):
+    task_name = "comment"
+    export_root = ROOT
+
+    def __init__(self, **hyperparameters):
+        log("init", hyperparameters)
+        super().__init__(**hyperparameters)
+
+    def preprocess(self, **kwargs):
+        if not getattr(self, "seen", False):  # CodeModel.train calls it again (idempotent): log the first call
+            self.seen = True
+            log("preprocess")
+        return super().preprocess(**kwargs)
+
+    def train(self, train_data=None, valid_data=None, **kwargs):
+        log("train", len(train_data.x))
+        return super().train(train_data, valid_data, **kwargs)
+
+    def save(self, model_path=None, **kwargs):
+        log("save", model_path)
+        return super().save(model_path, **kwargs)
+
+    def load(self, model_url=None, **kwargs):
+        log("load", model_url)
+        return super().load(model_url, **kwargs)
+
+    def predict(self, data, **kwargs):
+        log("predict", len(data.x))
+        return super().predict(data, **kwargs)
+
+
+register("probe_model", Probe)
+'''
+
+
+def test_runner_calls_in_ianvs_order_over_the_hyperparameter_product(dataset_dir: Path, tmp_path: Path) -> None:
+    _invoke("ianvs", "export", str(dataset_dir), "--out", str(tmp_path / "bench"), "--tasks", "comment")
+    folder = tmp_path / "bench" / "comment"
+    (folder / "testalgorithms" / "probe_model.py").write_text(PROBE, encoding="utf-8")
+    (folder / "testalgorithms" / "shared.yaml").write_text("note: pinned\n", encoding="utf-8")
+    algorithm = {
+        "algorithm": {
+            "paradigm_type": "singletasklearning",
+            "modules": [
+                {
+                    "type": "basemodel",
+                    "name": "probe_model",
+                    "url": "./testalgorithms/probe_model.py",
+                    "hyperparameters": [
+                        {"model": {"values": ["bm25", "oracle"]}},
+                        {"samples_hint": {"values": [1, 2]}},
+                        {"other_hyperparameters": {"values": ["./testalgorithms/shared.yaml"]}},
+                    ],
+                }
+            ],
+        }
+    }
+    (folder / "testalgorithms" / "probe.yaml").write_text(yaml.safe_dump(algorithm), encoding="utf-8")
+    job_path = folder / "benchmarkingjob.yaml"
+    job = yaml.safe_load(job_path.read_text())
+    job["benchmarkingjob"]["test_object"]["algorithms"][0]["url"] = "./testalgorithms/probe.yaml"
+    job_path.write_text(yaml.safe_dump(job))
+    _invoke("ianvs", "run", str(folder))
+    header, rows = _csv(folder / "workspace" / "smartco_comment" / "rank" / "all_rank.csv")
+    assert header[-7:-2] == ["paradigm", "basemodel", "basemodel-note", "basemodel-model", "basemodel-samples_hint"]
+    assert sorted((row["basemodel-model"], row["basemodel-samples_hint"]) for row in rows) == [
+        ("bm25", "1"), ("bm25", "2"), ("oracle", "1"), ("oracle", "2"),
+    ]  # fmt: skip
+    calls = [orjson.loads(line) for line in (folder / "calls.jsonl").read_bytes().splitlines()]
+    names = [call[0] for call in calls]
+    assert names == ["init", "preprocess", "train", "save", "load", "predict"] * 4
+    for case in range(4):
+        init, _, train, save, load, predict = calls[case * 6 : case * 6 + 6]
+        assert init[1]["note"] == "pinned"  # other_hyperparameters merged into every combination
+        assert train[1] == 3 and predict[1] == 3  # the train and test splits
+        case_dir = Path(save[1]).parent.parent
+        assert save[1].endswith("/output/train/") and load[1].startswith(str(case_dir / "output" / "train"))
+        assert train[-1] is None  # RESULT_SAVED_URL only from load on, as Ianvs sets it
+        assert load[-1] == predict[-1] == f"{case_dir / 'output' / 'inference'}/"
+        assert (case_dir / "output" / "inference" / PREDICTIONS_FILE).is_file()

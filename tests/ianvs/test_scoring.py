@@ -126,6 +126,13 @@ def test_edge_figures_from_timings() -> None:
     assert figures["peak_memory_mb"] == 120.0
 
 
+def test_a_candidate_that_never_answered_gets_its_time_limit_as_ttft_not_zero() -> None:
+    rows = [_row([""], ["error"], latency_s=[0.001], ttft_s=[None], timeout_s=5.0) for _ in range(3)]
+    figures = edge_figures(rows)
+    assert figures["ttft_ms"] == 5000.0
+    assert figures["tokens_per_s"] == 0.0
+
+
 def test_every_metric_of_every_task_returns_one_number(tmp_path: Path) -> None:
     for task in TASKS.values():
         rows = [
