@@ -15,10 +15,13 @@ import orjson
 from trajectory.align import minhash
 from trajectory.align.filetype import is_generated
 from trajectory.align.options import BuildOptions
-from trajectory.align.secret import find_secret, redact
+from trajectory.align.secret import scan
 from trajectory.records import RECORD_ADAPTER, RecordBase, TrajectoryRecord, record_to_dict
 
 _NOT_CONTENT = {"id", "kind", "provenance", "language", "license", "origin", "derivation", "confidence"}
+# A trajectory's files dominate its text but say little about it: two trajectories on the same big file would
+# look alike whatever was done to it. What was done (task, steps' diffs, feedback) is what is compared.
+_TRAJECTORY_FILES = {"start_files", "final_files"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,13 @@ def content_text(data: Any) -> str:
     return ""
 
 
+def dedup_text(data: dict[str, Any]) -> str:
+    """The text two records are compared by for duplicates."""
+    if data.get("kind") == "trajectory":
+        return content_text({k: v for k, v in data.items() if k not in _TRAJECTORY_FILES})
+    return content_text(data)
+
+
 def _strings(data: Any) -> list[str]:
     if isinstance(data, str):
         return [data]
@@ -54,13 +64,18 @@ def _strings(data: Any) -> list[str]:
     return []
 
 
-def _redact_all(data: Any) -> Any:
+def _redact_all(data: Any, counts: Counter[str]) -> Any:
+    """`data` with every string that holds a secret redacted; `counts` gets the kinds found."""
     if isinstance(data, str):
-        return redact(data)
+        found = scan(data)
+        if found is None:
+            return data
+        counts.update(found.counts)
+        return found.text
     if isinstance(data, dict):
-        return {key: _redact_all(value) for key, value in data.items()}
+        return {key: _redact_all(value, counts) for key, value in data.items()}
     if isinstance(data, list):
-        return [_redact_all(value) for value in data]
+        return [_redact_all(value, counts) for value in data]
     return data
 
 
@@ -85,15 +100,16 @@ class QualityGate:
         """The record as it may be written (possibly redacted), or None with the reason counted."""
         data = record_to_dict(record)
         reason = self._reject_reason(record, data)
-        if reason is None and (kind := find_secret("\n".join(_strings(data)))) is not None:
-            if self.options.secrets == "drop":
-                reason = "secret"
-            else:
-                self.redacted[kind] += 1
-                data = _redact_all(data)
-                record = RECORD_ADAPTER.validate_python(data)
         if reason is None:
-            reason = self._duplicate(record.kind, content_text(data))
+            found: Counter[str] = Counter()
+            redacted = _redact_all(data, found)
+            if found and self.options.secrets == "drop":
+                reason = "secret"
+            elif found:
+                self.redacted.update(found)
+                data, record = redacted, RECORD_ADAPTER.validate_python(redacted)
+        if reason is None:
+            reason = self._duplicate(record.kind, dedup_text(data))
         if reason is not None:
             self.dropped[reason] += 1
             return None
@@ -125,9 +141,9 @@ class QualityGate:
         )
         threshold = self.options.near_duplicate_threshold
         for (value,) in rows:
-            if minhash.similarity(sig, tuple(orjson.loads(value))) >= threshold:
+            if minhash.similarity(sig, value) >= threshold:
                 return "near_duplicate"
-        sig_id = self._db.execute("INSERT INTO sig (value) VALUES (?)", (orjson.dumps(sig),)).lastrowid
+        sig_id = self._db.execute("INSERT INTO sig (value) VALUES (?)", (sig,)).lastrowid
         self._db.executemany("INSERT INTO band VALUES (?, ?, ?)", [(key, kind, sig_id) for key in keys])
         return None
 

@@ -50,18 +50,36 @@ def changed_region(before: str, after: str) -> Region | None:
     return Region(old, new, start, len(old) - tail, len(new) - tail)
 
 
+def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes, with the common head and tail matched first (edits are local, files are long, and
+    difflib without its junk heuristic is slow on long files)."""
+    head = 0
+    limit = min(len(old), len(new))
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    matcher = difflib.SequenceMatcher(None, old[head : len(old) - tail], new[head : len(new) - tail], autojunk=False)
+    ops = [(tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+    if head:
+        ops.insert(0, ("equal", 0, head, 0, head))
+    if tail:
+        ops.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
+    return ops
+
+
 def changed_lines(before: str, after: str) -> list[tuple[int, int]]:
     """Ranges [first, last) of lines in `after` that were inserted or replaced, 0-based."""
-    matcher = difflib.SequenceMatcher(None, split_lines(before), split_lines(after), autojunk=False)
-    return [(j1, j2) for tag, _, _, j1, j2 in matcher.get_opcodes() if tag in ("insert", "replace") and j2 > j1]
+    ops = _opcodes(split_lines(before), split_lines(after))
+    return [(j1, j2) for tag, _, _, j1, j2 in ops if tag in ("insert", "replace") and j2 > j1]
 
 
 def map_lines(before: str, after: str, first: int, last: int) -> tuple[int, int] | None:
     """Where lines [first, last) of `before` are in `after` (the span covering what survived of them)."""
-    matcher = difflib.SequenceMatcher(None, split_lines(before), split_lines(after), autojunk=False)
     lo: int | None = None
     hi: int | None = None
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(split_lines(before), split_lines(after)):
         if i2 <= first or i1 >= last:
             continue
         if tag == "equal":

@@ -54,6 +54,10 @@ class SessionAligner:
             yield from self._test(event)
         elif kind in ("git.commit", "git.merge"):
             yield from self._with_changes(self.trajectory.on_commit(event))
+        elif kind == "session.started":
+            self.trajectory.on_head(event.payload.git_head)  # type: ignore[attr-defined]
+        elif kind == "git.checkout":
+            self.trajectory.on_head(event.payload.to_sha)  # type: ignore[attr-defined]
         elif kind in ("refactor.detected", "feedback.note"):
             payload = event.payload
             summary = getattr(payload, "note", None) or f"{getattr(payload, 'refactor', '')} refactor detected"
