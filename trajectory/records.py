@@ -34,7 +34,7 @@ class Provenance(RecordModel):
     repo: str
     commits: list[str] = Field(default_factory=list)
     paths: list[str] = Field(default_factory=list)
-    line_ranges: list[tuple[int, int]] = Field(default_factory=list)
+    line_ranges: list[tuple[str, int, int]] = Field(default_factory=list)  # (path, first, last), 1-based, inclusive
     event_ids: list[str] = Field(default_factory=list)
     sessions: list[str] = Field(default_factory=list)
     actors: list[str] = Field(default_factory=list)
@@ -228,6 +228,7 @@ RECORD_KINDS = (
 
 
 SEED_ISSUE_KEYS = ("question", "user_login", "created_at", "updated_at", "body")
+SEED_ANSWER_KEYS = ("user_login", "created_at", "updated_at", "body")
 
 
 def record_to_dict(record: RecordBase) -> dict[str, Any]:
@@ -258,13 +259,15 @@ def record_to_json(record: RecordBase) -> bytes:
     """One JSONL line (without newline), keys in a fixed order so that rebuilding is byte-identical.
 
     Issues open with the seed's keys in the seed's order (question, user_login, created_at, updated_at, body,
-    answer_1, answer_2, ...); everything else, and every nested mapping, is in natural key order.
+    answer_1, answer_2, ..., each answer's keys in the seed's order too); everything else, and every nested
+    mapping, is in natural key order.
     """
     data = _ordered(record_to_dict(record))
     if isinstance(record, IssueRecord):
         answers = [key for key in data if key.startswith("answer_")]
-        head = {key: data.pop(key) for key in (*SEED_ISSUE_KEYS, *answers)}
-        data = {**head, **data}
+        head = {key: data.pop(key) for key in SEED_ISSUE_KEYS}
+        head |= {key: {field: data[key][field] for field in SEED_ANSWER_KEYS} for key in answers}
+        data = {**head, **{key: value for key, value in data.items() if key not in head}}
     return orjson.dumps(data)
 
 

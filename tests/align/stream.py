@@ -198,3 +198,51 @@ def align(tmp_path: Path, events: Iterable[EventBase], **options: Any) -> tuple[
 
 def of_kind(records: Iterable[RecordBase], kind: str) -> list[Any]:
     return [record for record in records if record.kind == kind]
+
+
+MIT = "MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\n"
+GEO = "import math\n\n\ndef area(w, h):\n    return w * h\n\n\ndef perimeter(w, h):\n    return w + h\n"
+DIAGONAL = (
+    "\n\ndef diagonal(w, h):\n"
+    '    """The length of the diagonal of a w x h rectangle."""\n'
+    "    # Pythagoras, squared first\n"
+    "    squared = w ** 2 + h ** 2\n"
+    "    return math.sqrt(squared)\n"
+)
+TEST_GEO = "from geo import diagonal\n\n\ndef test_diagonal():\n    assert diagonal(3, 4) == 5\n"
+
+
+def scenario(repo: str = "github.com/acme/app", *, licensed: bool = True, id_base: int = 0,
+             start: datetime = START) -> Stream:  # fmt: skip
+    """One repository's worth of everything: a recorded session, mined commits, an issue, a reviewed pull
+    request; every record kind comes out of it."""
+    s = Stream(repo, start=start, id_base=id_base)
+    s.commit("Initial", {"geo.py": GEO, **({"LICENSE": MIT} if licensed else {})})
+    s.start()
+    s.open("geo.py")
+    s.suggestion("rejected", "sg1", "    return w * w + h * h\n", "geo.py")
+    s.edit("geo.py", GEO + DIAGONAL)
+    s.test_run({"tests/test_geo.py::test_diagonal": "failed"})
+    s.suggestion("accepted", "sg2", "    return round(math.sqrt(squared), 9)\n", "geo.py")
+    fixed = GEO + DIAGONAL.replace("return math.sqrt(squared)", "return round(math.sqrt(squared), 9)")
+    s.edit("geo.py", fixed)
+    s.edit("geo.py", fixed.replace("round(math.sqrt(squared), 9)", "math.hypot(w, h)"))
+    s.survival("sg2", 0.2, 8, "geo.py")
+    s.open("tests/test_geo.py", "")
+    s.edit("tests/test_geo.py", TEST_GEO)
+    s.test_run({"tests/test_geo.py::test_diagonal": "passed"})
+    s.save("geo.py")
+    s.commit("Add diagonal\n\nWith a test.", session="s1", source="sidecar")
+    s.emit("session.ended", {"reason": "shutdown"})
+    s.issue(7, "perimeter is wrong", "perimeter(1, 2) gives 3")
+    s.issue_comment(7, 100, "Confirmed, it forgets to double.", user="u_dev")
+    base = s.head
+    v1 = s.tree["geo.py"].replace("return w + h", "return 2 * w + h")
+    first = s.commit("Double the perimeter", {"geo.py": v1})
+    s.pr_opened(3, "Fix perimeter", "Fixes #7", [first], linked_issues=[7], base_sha=base, head_sha=first)
+    hunk = "@@ -8,2 +8,2 @@\n def perimeter(w, h):\n-    return w + h\n+    return 2 * w + h\n"
+    s.review_comment(3, 500, "Only w is doubled; use 2 * (w + h).", "geo.py", 9, first, hunk)
+    second = s.commit("Double both sides", {"geo.py": v1.replace("return 2 * w + h", "return 2 * (w + h)")})
+    s.github("pr.updated", {"number": 3, "before_sha": first, "head_sha": second})
+    s.pr_merged(3, second)
+    return s

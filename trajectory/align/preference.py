@@ -72,7 +72,7 @@ class SuggestionTracker:
         if shown is not None and region is not None and region.new_lines:
             payload: Any = shown.payload
             evidence = Evidence(self.repo).add_event(shown).add_event(event)
-            evidence.add_lines(region.start + 1, region.new_end)
+            evidence.add_lines(path, region.start + 1, region.new_end)
             context = "".join(region.prefix[-self.context_lines :])
             confidence = 0.5 if payload.heuristic else 0.7
             pair = _pair(
@@ -105,7 +105,7 @@ class SuggestionTracker:
         )
         evidence = Evidence(self.repo).add_event(accepted.event).add_event(event)
         if span:
-            evidence.add_lines(span[0] + 1, span[1])
+            evidence.add_lines(path, span[0] + 1, span[1])
         confidence = round(0.5 + 0.4 * (1.0 - payload.survived_ratio), 3)  # type: ignore[attr-defined]
         return _pair("accepted_vs_survived", evidence, context, kept, accepted.text, confidence, path)
 
@@ -134,7 +134,7 @@ class FailToPassTracker:
             if region is None:
                 continue
             evidence = Evidence(self.repo).add_event(self.failing).add_event(event).add_path(path)
-            evidence.add_lines(region.start + 1, region.new_end)
+            evidence.add_lines(path, region.start + 1, region.new_end)
             context = f"# failing: {', '.join(ids[:20])}\n" + "".join(region.prefix[-self.context_lines :])
             pair = _pair(
                 "fail_to_pass", evidence, context, "".join(region.new_lines), "".join(region.old_lines), 0.8, path

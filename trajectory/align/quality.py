@@ -26,6 +26,8 @@ _TRAJECTORY_FILES = {"start_files", "final_files"}
 
 @dataclass(frozen=True)
 class BotFilter:
+    """Bot logins by pattern (`*` and `?` are wildcards; brackets are literal, as in `*[bot]`)."""
+
     patterns: tuple[str, ...]
     include_bots: bool = False
 
@@ -33,7 +35,11 @@ class BotFilter:
         if self.include_bots:
             return False
         name = (login or "").lower()
-        return flagged or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns)
+        return flagged or any(fnmatch.fnmatchcase(name, _literal_brackets(p.lower())) for p in self.patterns)
+
+
+def _literal_brackets(pattern: str) -> str:
+    return pattern.replace("[", "[[]")
 
 
 def content_text(data: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import lru_cache
 
 from trajectory.diffs import split_lines
 
@@ -69,6 +70,7 @@ def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, i
     return ops
 
 
+@lru_cache(maxsize=64)
 def changed_lines(before: str, after: str) -> list[tuple[int, int]]:
     """Ranges [first, last) of lines in `after` that were inserted or replaced, 0-based."""
     ops = _opcodes(split_lines(before), split_lines(after))

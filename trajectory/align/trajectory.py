@@ -8,6 +8,7 @@ from typing import Any
 from trajectory.align.evidence import Evidence
 from trajectory.align.filetype import is_generated, language_of
 from trajectory.align.history import PullRequest, RepoHistory
+from trajectory.align.region import changed_lines
 from trajectory.diffs import parse_diff
 from trajectory.events import EventBase
 from trajectory.payloads import CommitPayload, FileChange
@@ -20,6 +21,14 @@ def _last_code_step(steps: list[Step]) -> int:
         if steps[index].action in ("edit", "commit", "merge") and (steps[index].diff or steps[index].action != "edit"):
             return index
     return -1
+
+
+def _add_changed_lines(evidence: Evidence, start: dict[str, str], final: dict[str, str]) -> Evidence:
+    """The lines each file's final version has that its starting version did not."""
+    for path in sorted(final):
+        for first, last in changed_lines(start.get(path, ""), final[path]):
+            evidence.add_lines(path, first + 1, last)
+    return evidence
 
 
 def _language(paths: list[str]) -> str | None:
@@ -135,6 +144,7 @@ class SessionTrajectory:
             if not task:
                 task = "Uncommitted work on " + ", ".join(paths)
             outcome = {"committed": False, **outcome, "tests_passing": self.last_tests}
+            _add_changed_lines(evidence, self.start, self.current)
             record = TrajectoryRecord(
                 id=stable_id("trajectory", *evidence.event_ids[:1], *evidence.event_ids[-1:]),
                 provenance=evidence.provenance(),
@@ -224,7 +234,7 @@ def commit_trajectory(history: RepoHistory, sha: str) -> TrajectoryRecord | None
         return None
     return TrajectoryRecord(
         id=stable_id("trajectory", history.repo, sha),
-        provenance=evidence.provenance(),
+        provenance=_add_changed_lines(evidence, start, final).provenance(),
         language=_language(list(final)),
         license=history.license,
         task=event.payload.message,  # type: ignore[attr-defined]
@@ -298,7 +308,7 @@ def pull_request_trajectory(
         return None
     return TrajectoryRecord(
         id=stable_id("trajectory", history.repo, "pr", pull.number),
-        provenance=evidence.provenance(),
+        provenance=_add_changed_lines(evidence, start, final).provenance(),
         language=_language(list(final)),
         license=history.license,
         task=task,
