@@ -8,8 +8,10 @@ from align.stream import Stream, align, of_kind
 
 from trajectory.records import record_to_dict
 
-BEFORE = "import os\n\n\nclass Store:\n    def get(self, key):\n        return self.data[key]\n\n    def size(self):\n" \
-         '        """How many values there are."""\n        return len(self.data)\n'  # fmt: skip
+BEFORE = (
+    "import os\n\n\nclass Store:\n    def get(self, key):\n        return self.data[key]\n\n    def size(self):\n"
+    '        """How many values there are."""\n        return len(self.data)\n'
+)
 AFTER = '''import os
 
 
