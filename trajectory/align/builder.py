@@ -61,7 +61,7 @@ def _align(
     dropped: Counter[str] = Counter(spill.dropped)
     gate = QualityGate(tmp, options)
     splitter = Splitter(options.split_by, options.seed, options.ratios, options.test_after)
-    writer = DatasetWriter(out_dir)
+    writer = DatasetWriter(out_dir, options.kinds)
     groups: dict[str, set[str]] = {split: set() for split in SPLITS}
     licenses: set[str] = set()
     aligned = 0

@@ -60,6 +60,16 @@ def dedup_text(data: dict[str, Any]) -> str:
     return content_text(data)
 
 
+def _capped_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields the per-field cap applies to: not provenance, nor a trajectory's files and diffs (replaying
+    them must give its final files; the whole trajectory has a cap of its own)."""
+    fields = {k: v for k, v in data.items() if k != "provenance"}
+    if data.get("kind") == "trajectory":
+        fields = {k: v for k, v in fields.items() if k not in _TRAJECTORY_FILES}
+        fields["steps"] = [{k: v for k, v in step.items() if k != "diff"} for step in fields.get("steps", [])]
+    return fields
+
+
 def _strings(data: Any) -> list[str]:
     if isinstance(data, str):
         return [data]
@@ -126,11 +136,12 @@ class QualityGate:
         paths = record.provenance.paths
         if paths and all(is_generated(path) for path in paths):
             return "generated_file"
-        if any(len(text) > caps.field_chars for text in _strings({k: v for k, v in data.items() if k != "provenance"})):
+        if any(len(text) > caps.field_chars for text in _strings(_capped_fields(data))):
             return "field_too_long"
         if isinstance(record, TrajectoryRecord) and len(record.steps) > caps.trajectory_steps:
             return "too_many_steps"
-        if len(orjson.dumps(data)) > caps.record_chars:
+        limit = caps.trajectory_chars if isinstance(record, TrajectoryRecord) else caps.record_chars
+        if len(orjson.dumps(data)) > limit:
             return "record_too_long"
         return None
 

@@ -40,7 +40,7 @@ class RepositoryAligner:
         for session in self.spill.sessions(self.repo):
             self.sessions += 1
             events = self.spill.session_events(self.repo, session)
-            aligner = SessionAligner(self.history, self.options)
+            aligner = SessionAligner(self.history, self.options, self.dropped)
             yield from self._licensed(aligner.run(events), session)
             for sha, paths in aligner.trajectory.covered.items():
                 covered.setdefault(sha, set()).update(paths)
@@ -84,8 +84,13 @@ class RepositoryAligner:
                 else self.history.text_at(parents[0], change.old_path or change.path)
             )
             after = self.history.text_at(sha, change.path)
-            if before is not None and after is not None:
-                texts[change.path] = (before, after)
+            if before is None or after is None:
+                self.dropped["file_text_unknown"] += 1  # its history is incomplete: no diff chain from an add
+                continue
+            if is_generated(change.path, after):
+                self.dropped["generated_file"] += 1
+                continue
+            texts[change.path] = (before, after)
         tests = {p: after for p, (_, after) in texts.items() if is_test_path(p)}
         pull = self.history.pr_of_commit.get(sha)
         if pull is not None:
