@@ -78,7 +78,8 @@ def test_secrets_are_dropped_or_redacted_and_counted(gate) -> None:
 def test_markers_of_the_first_scan_are_not_secrets_again(gate) -> None:
     quality = gate()
     redacted = (
-        'DATABASE_URL = "postgresql://[REDACTED:url_credential]@db.internal/app"\nTOKEN = "[REDACTED:github_token]"\n'
+        'DATABASE_URL = "postgresql://[REDACTED:url_credential]@db.internal/app"\n'
+        'TOKEN = "[REDACTED:github_token]"\n'
     )
     assert quality.admit(_simple(redacted)) is not None and not quality.dropped
 

@@ -37,7 +37,7 @@ records = st.lists(
         st.sampled_from(["s1", "s2", "s3", None]),
         st.integers(0, 60),
         st.integers(0, 5),
-    ),  # fmt: skip
+    ),
     min_size=1,
     max_size=60,
 )
