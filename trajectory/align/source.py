@@ -88,8 +88,11 @@ class CollectorSource:
         return response
 
     def describe(self) -> str:
+        """The URL without credentials, query or fragment."""
         parts = urlsplit(self.url)
-        return urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 @dataclass(frozen=True)
@@ -103,16 +106,21 @@ class DatabaseSource:
         import sqlalchemy as sa
 
         try:
-            engine = sa.create_engine(self.url)
+            url = sa.make_url(self.url)
+            engine = sa.create_engine(url)
         except (sa.exc.ArgumentError, ImportError) as err:
             raise SourceError(f"bad database URL {self.describe()}: {err}") from None
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            if not Path(url.database).is_file():  # connecting would create an empty database
+                raise SourceError(f"database file {url.database} does not exist")
         try:
             with engine.connect() as conn:
                 result = conn.execution_options(stream_results=True, yield_per=self.batch)
                 for (body,) in result.execute(sa.text("SELECT body FROM events ORDER BY pos")):
                     yield body.encode() if isinstance(body, str) else bytes(body)
         except sa.exc.SQLAlchemyError as err:
-            raise SourceError(f"cannot read events from {self.describe()}: {type(err).__name__}") from None
+            reason = str(getattr(err, "orig", None) or type(err).__name__).splitlines()[0]
+            raise SourceError(f"cannot read events from {self.describe()}: {reason}") from None
         finally:
             engine.dispose()
 
