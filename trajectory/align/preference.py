@@ -104,7 +104,7 @@ class SuggestionTracker:
             split_lines(accepted.snapshot)[max(accepted.lines[0] - self.context_lines, 0) : accepted.lines[0]]
         )
         evidence = Evidence(self.repo).add_event(accepted.event).add_event(event)
-        if span:
+        if span and path:
             evidence.add_lines(path, span[0] + 1, span[1])
         confidence = round(0.5 + 0.4 * (1.0 - payload.survived_ratio), 3)  # type: ignore[attr-defined]
         return _pair("accepted_vs_survived", evidence, context, kept, accepted.text, confidence, path)

@@ -62,7 +62,9 @@ def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, i
     while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
     matcher = difflib.SequenceMatcher(None, old[head : len(old) - tail], new[head : len(new) - tail], autojunk=False)
-    ops = [(tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+    ops: list[tuple[str, int, int, int, int]] = [
+        (tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+    ]
     if head:
         ops.insert(0, ("equal", 0, head, 0, head))
     if tail:

@@ -13,6 +13,7 @@ from trajectory.align import SourceError
 
 if TYPE_CHECKING:
     import httpx
+    import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +111,8 @@ class DatabaseSource:
             engine = sa.create_engine(url)
         except (sa.exc.ArgumentError, ImportError) as err:
             raise SourceError(f"bad database URL {self.describe()}: {err}") from None
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            if not Path(url.database).is_file():  # connecting would create an empty database
-                raise SourceError(f"database file {url.database} does not exist")
+        if _missing_sqlite_file(url):  # connecting would create an empty database
+            raise SourceError(f"database file {url.database} does not exist")
         try:
             with engine.connect() as conn:
                 result = conn.execution_options(stream_results=True, yield_per=self.batch)
@@ -131,6 +131,12 @@ class DatabaseSource:
             return sa.make_url(self.url).render_as_string(hide_password=True)
         except sa.exc.ArgumentError:
             return "database"
+
+
+def _missing_sqlite_file(url: sa.URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(
+        str(url.database)
+    ).is_file()
 
 
 def open_source(spec: str, token: str | None = None) -> EventSource:

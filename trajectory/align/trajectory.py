@@ -136,11 +136,11 @@ class SessionTrajectory:
             paths = sorted(self.start)
             linked = self._link_edits()
             if source == "session" and linked:  # the session did not see its commit; the mined history did
-                sha = linked[-1]
-                task, source, outcome = self.history.commit_message(sha) or "", "commit_message", self._outcome(sha)
-            for sha in [*linked, outcome.get("commit")]:
-                if sha:
-                    self.covered.setdefault(sha, set()).update(paths)
+                task, source = self.history.commit_message(linked[-1]) or "", "commit_message"
+                outcome = self._outcome(linked[-1])
+            for covered in [*linked, outcome.get("commit")]:
+                if covered:
+                    self.covered.setdefault(covered, set()).update(paths)
             if not task:
                 task = "Uncommitted work on " + ", ".join(paths)
             outcome = {"committed": False, **outcome, "tests_passing": self.last_tests}
