@@ -262,8 +262,13 @@ def record_to_json(record: RecordBase) -> bytes:
     answer_1, answer_2, ..., each answer's keys in the seed's order too); everything else, and every nested
     mapping, is in natural key order.
     """
-    data = _ordered(record_to_dict(record))
-    if isinstance(record, IssueRecord):
+    return dict_to_json(record_to_dict(record))
+
+
+def dict_to_json(data: dict[str, Any]) -> bytes:
+    """`record_to_json` of a record already in its `record_to_dict` form."""
+    data = _ordered(data)
+    if data.get("kind") == "issue":
         answers = [key for key in data if key.startswith("answer_")]
         head = {key: data.pop(key) for key in SEED_ISSUE_KEYS}
         head |= {key: {field: data[key][field] for field in SEED_ANSWER_KEYS} for key in answers}

@@ -160,7 +160,7 @@ def _docstrings(
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)  # syntax trees are large: a few versions are all that is reused
 def python_functions(text: str) -> list[tuple[str, str, FunctionNode]]:
     """(qualified name, cleaned docstring, node) of every documented function or method in a module.
 

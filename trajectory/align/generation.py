@@ -126,7 +126,6 @@ def completion_from_episode(
     if region is None:
         return None
     old, new = region.old_lines, region.new_lines
-    prefix_lines = region.prefix
     if not old:
         reference, head = "".join(new), ""
     elif len(old) == 1 and new and new[0].startswith(old[0].rstrip("\n")) and old[0].endswith("\n"):
@@ -136,8 +135,8 @@ def completion_from_episode(
         return None
     if not reference.strip() or len(new) > MAX_COMPLETION_LINES:
         return None
-    prefix = "".join(prefix_lines[-context_lines:]) + head
-    suffix = "".join(region.suffix[:context_lines])
+    prefix = region.prefix(context_lines) + head
+    suffix = region.suffix(context_lines)
     origin = "accepted_suggestion" if accepted and accepted.strip() and accepted.strip() in reference else "typed"
     found = evidence.copy().add_lines(path, region.start + 1, region.new_end)
     return CompletionRecord(

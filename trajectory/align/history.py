@@ -53,6 +53,7 @@ class RepoHistory:
                 touched = frozenset(p for f in payload.files for p in (f.path, f.old_path) if p)
                 self.commits[payload.sha] = CommitInfo(payload.sha, list(payload.parents), touched, event.ts)
         self._touching: dict[str, list[tuple[datetime, str]]] | None = None
+        self._line_sets: OrderedDict[tuple[str, str], frozenset[str] | None] = OrderedDict()
         self.pulls: dict[int, PullRequest] = {}
         self.pr_of_commit: dict[str, int] = {}
         self.prs_of_issue: dict[int, list[int]] = {}
@@ -139,10 +140,20 @@ class RepoHistory:
                     self._touching.setdefault(touched, []).append((info.ts, info.sha))
         candidates = self._touching.get(path, [])
         for _, sha in candidates[bisect.bisect_left(candidates, (since, "")) :][:LINK_LOOKAHEAD]:
-            text = self.text_at(sha, path)
-            if text is not None and set(lines) <= set(text.split("\n")):
+            held = self._lines_at(sha, path)
+            if held is not None and held.issuperset(lines):
                 return sha
         return None
+
+    def _lines_at(self, sha: str, path: str) -> frozenset[str] | None:
+        """The set of lines of `path` after `sha` (the last few asked for are kept: a session asks repeatedly)."""
+        key = (sha, path)
+        if key not in self._line_sets:
+            text = self.text_at(sha, path)
+            self._line_sets[key] = None if text is None else frozenset(text.split("\n"))
+            if len(self._line_sets) > 16:
+                self._line_sets.popitem(last=False)
+        return self._line_sets[key]
 
     def file_change(self, sha: str, path: str) -> FileChange | None:
         event = self.commit_event(sha)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from trajectory.records import RECORD_KINDS, RecordBase, record_to_json
+from trajectory.records import RECORD_KINDS, RecordBase, dict_to_json, record_to_dict
 from trajectory.splits import SPLITS
 
 
@@ -29,9 +29,11 @@ class DatasetWriter:
                 self._handles[(kind, split)] = (out_dir / kind / f"{split}.jsonl").open("wb")
                 self._hashes[(kind, split)] = hashlib.sha256()
 
-    def write(self, split: str, record: RecordBase) -> None:
-        key = (record.kind, split)
-        line = record_to_json(record) + b"\n"
+    def write(self, split: str, record: RecordBase | dict[str, Any]) -> None:
+        """One record (or its `record_to_dict` form) into its kind's file of `split`."""
+        data = record if isinstance(record, dict) else record_to_dict(record)
+        key = (str(data["kind"]), split)
+        line = dict_to_json(data) + b"\n"
         self._handles[key].write(line)
         self._hashes[key].update(line)
         self.counts[key] += 1

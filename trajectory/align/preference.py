@@ -73,7 +73,7 @@ class SuggestionTracker:
             payload: Any = shown.payload
             evidence = Evidence(self.repo).add_event(shown).add_event(event)
             evidence.add_lines(path, region.start + 1, region.new_end)
-            context = "".join(region.prefix[-self.context_lines :])
+            context = region.prefix(self.context_lines)
             confidence = 0.5 if payload.heuristic else 0.7
             pair = _pair(
                 "rejected_suggestion", evidence, context, "".join(region.new_lines), payload.text, confidence, path
@@ -135,7 +135,7 @@ class FailToPassTracker:
                 continue
             evidence = Evidence(self.repo).add_event(self.failing).add_event(event).add_path(path)
             evidence.add_lines(path, region.start + 1, region.new_end)
-            context = f"# failing: {', '.join(ids[:20])}\n" + "".join(region.prefix[-self.context_lines :])
+            context = f"# failing: {', '.join(ids[:20])}\n" + region.prefix(self.context_lines)
             pair = _pair(
                 "fail_to_pass", evidence, context, "".join(region.new_lines), "".join(region.old_lines), 0.8, path
             )

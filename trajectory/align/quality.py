@@ -16,12 +16,13 @@ from trajectory.align import minhash
 from trajectory.align.filetype import is_generated
 from trajectory.align.options import BuildOptions
 from trajectory.align.secret import scan
-from trajectory.records import RECORD_ADAPTER, RecordBase, TrajectoryRecord, record_to_dict
+from trajectory.records import RecordBase, TrajectoryRecord, record_to_dict
 
 _NOT_CONTENT = {"id", "kind", "provenance", "language", "license", "origin", "derivation", "confidence"}
 # A trajectory's files dominate its text but say little about it: two trajectories on the same big file would
 # look alike whatever was done to it. What was done (task, steps' diffs, feedback) is what is compared.
 _TRAJECTORY_FILES = {"start_files", "final_files"}
+MIN_SECRET_TEXT = 12  # shorter text cannot hold a name, an assignment and an 8-character value
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ def _strings(data: Any) -> list[str]:
 def _redact_all(data: Any, counts: Counter[str]) -> Any:
     """`data` with every string that holds a secret redacted; `counts` gets the kinds found."""
     if isinstance(data, str):
+        if len(data) < MIN_SECRET_TEXT:
+            return data
         found = scan(data)
         if found is None:
             return data
@@ -112,24 +115,25 @@ class QualityGate:
         )
         self._db.execute("BEGIN")
 
-    def admit(self, record: RecordBase) -> RecordBase | None:
-        """The record as it may be written (possibly redacted), or None with the reason counted."""
+    def admit(self, record: RecordBase) -> dict[str, Any] | None:
+        """The record as it may be written (`record_to_dict` form, possibly redacted), or None, reason counted."""
         data = record_to_dict(record)
         reason = self._reject_reason(record, data)
         if reason is None:
             found: Counter[str] = Counter()
-            redacted = _redact_all(data, found)
+            content = {key: value for key, value in data.items() if key != "provenance"}  # ids, shas, paths
+            redacted = {**data, **_redact_all(content, found)}
             if found and self.options.secrets == "drop":
                 reason = "secret"
             elif found:
                 self.redacted.update(found)
-                data, record = redacted, RECORD_ADAPTER.validate_python(redacted)
+                data = redacted
         if reason is None:
             reason = self._duplicate(record.kind, dedup_text(data))
         if reason is not None:
             self.dropped[reason] += 1
             return None
-        return record
+        return data
 
     def _reject_reason(self, record: RecordBase, data: dict[str, Any]) -> str | None:
         caps = self.options.caps

@@ -25,7 +25,7 @@ _MASK = "\x00smartco-redacted\x00"
 _LOWER_HINTS = tuple(sorted({hint.lower() for hint in (*_HINTS, *_NAME_HINTS)}))
 
 
-def candidate_lines(text: str) -> str:
+def candidate_lines(text: str) -> list[str]:
     """The lines of `text` that hold a hint, in order (every pattern matches within one line, or from one)."""
     lowered = text.lower()
     spans: set[tuple[int, int]] = set()
@@ -37,10 +37,16 @@ def candidate_lines(text: str) -> str:
             last = len(text) if last < 0 else last
             spans.add((first, last))
             at = lowered.find(hint, last)
-    return "\n".join(text[first:last] for first, last in sorted(spans))
+    return [text[first:last] for first, last in sorted(spans)]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
+def _line_holds_secret(line: str) -> bool:
+    """Lines recur (a file's lines are in many records): each distinct one is checked once."""
+    return bool(redact(line).counts)
+
+
+@lru_cache(maxsize=256)
 def scan(text: str) -> Redaction | None:
     """`text` redacted, with counts per kind of secret, when it holds a secret; None when it holds none.
 
@@ -48,8 +54,7 @@ def scan(text: str) -> Redaction | None:
     hold a hint only, and on the whole text only when they hold a secret.
     """
     masked = text.replace(_URL_MARKER, _MASK)
-    candidates = candidate_lines(masked)
-    if not candidates or not redact(candidates).counts:
+    if not any(_line_holds_secret(line) for line in candidate_lines(masked)):
         return None
     found = redact(masked)
     return Redaction(found.text.replace(_MASK, _URL_MARKER), found.counts) if found.counts else None
