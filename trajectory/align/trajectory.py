@@ -78,8 +78,7 @@ class SessionTrajectory:
         return out
 
     def on_feedback(self, event: EventBase, kind: str, summary: str, detail: dict[str, Any]) -> None:
-        if not self.steps and kind != "test_result":
-            return
+        """Feedback judges the version of the last code change before it (-1: the starting version)."""
         version = _last_code_step(self.steps)
         if kind in ("test_result", "suggestion_outcome"):
             action = "test_run" if kind == "test_result" else "suggestion"
