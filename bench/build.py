@@ -34,7 +34,8 @@ SIZES = (200_000, 800_000)
 RATE_TARGET = 50_000
 RSS_TARGET = 1.2
 MAX_LINES = 400
-WORDS = ["parse", "value", "cache", "index", "token", "retry", "buffer", "window", "batch", "limit", "offset", "schema", "record", "stream", "merge"]
+WORDS = ("parse", "value", "cache", "index", "token", "retry", "buffer", "window", "batch", "limit", "offset", "schema",
+         "record", "stream", "merge")  # fmt: skip
 
 
 def _sha(*parts: object) -> str:
@@ -185,25 +186,20 @@ class Generator:
                 text = "".join(repo.files[path])
                 self.emit(repo, "document.saved", {"content_hash": _sha(text)[:16], "text": text}, session,
                           "sidecar", actor, path)  # fmt: skip
+        for path in paths:
+            self.emit(repo, "document.closed", {"content_hash": _sha(path)[:16]}, session, "sidecar", actor, path)
         changed = {p: "".join(repo.files[p]) for p in paths}
-        self.commit(repo, f"Rework {rng.choice(WORDS)} handling\n\nTouches {', '.join(paths)}.", changed, actor, session)
+        self.commit(
+            repo, f"Rework {rng.choice(WORDS)} handling\n\nTouches {', '.join(paths)}.", changed, actor, session
+        )
         self.emit(repo, "session.ended", {"reason": "shutdown"}, session, "sidecar", actor)
 
     def episode(self, repo: Repository, session: str, actor: str, path: str) -> None:
-        """One edit episode: a new documented function, a commented line, or a changed line; its exact diff."""
+        """One edit episode and its exact diff, in the mix of a working day: mostly changed lines and a few new
+        ones, sometimes a commented line or a new documented function, and deletions."""
         lines = repo.files[path]
-        roll = self.rng.random()
         at = self.rng.randrange(3, len(lines))
-        if len(lines) > MAX_LINES:  # engineers delete too: files stay the size real modules have
-            removed, new = min(8, len(lines) - at), []
-        elif roll < 0.15:
-            repo.next_fn += 1
-            removed, new = 0, _function(self.rng, f"g{repo.next_fn}")
-        elif roll < 0.5:
-            word = self.rng.choice(WORDS)
-            removed, new = 0, [f"    # {word} must stay below the {self.rng.choice(WORDS)} limit\n", f"    {word} = 0\n"]
-        else:
-            removed, new = 1, [lines[at].rstrip("\n") + f"  # {self.rng.choice(WORDS)}\n"]
+        removed, new = self._edit(lines, at, repo)
         diff = _hunk(lines, at, removed, new, path)
         lines[at : at + removed] = new
         payload = {"before_hash": _sha(repo.name, path, self.count)[:16], "after_hash": _sha(diff)[:16],
@@ -211,12 +207,29 @@ class Generator:
                    "changes": self.rng.randint(1, 40)}  # fmt: skip
         self.emit(repo, "document.changed", payload, session, "sidecar", actor, path)
 
+    def _edit(self, lines: list[str], at: int, repo: Repository) -> tuple[int, list[str]]:
+        roll, word, other = self.rng.random(), self.rng.choice(WORDS), self.rng.choice(WORDS)
+        if len(lines) > MAX_LINES or roll < 0.1:  # files stay the size real modules have
+            return min(self.rng.randint(1, 8), len(lines) - at), []
+        if roll < 0.55:  # a changed expression
+            return 1, [lines[at].replace(word, other) if word in lines[at] else f"    {word} = {other}({word})\n"]
+        if roll < 0.75:
+            return 0, [f"    {word} = {other}({word}, {self.rng.randint(0, 99)})\n"]
+        if roll < 0.85:
+            return 0, [f"    # {word} must stay below the {other} limit\n", f"    {word} = min({word}, {other})\n"]
+        if roll < 0.9:
+            return 1, [lines[at].rstrip("\n") + f"  # {word} first\n"]
+        repo.next_fn += 1
+        return 0, _function(self.rng, f"g{repo.next_fn}")
+
     def suggestion(self, repo: Repository, session: str, actor: str, path: str) -> None:
         sid = f"sg-{self.count}"
         text = f"    return {self.rng.choice(WORDS)}\n"
         base = {"suggestion_id": sid, "text": text, "model": "bench-model", "provider": "bench"}
         self.emit(repo, "suggestion.shown", base, session, "sidecar", actor, path)
-        outcome = self.rng.choice(("accepted", "rejected"))
+        outcome = self.rng.choice(("accepted", "rejected", None, None))  # most ghost text is typed over, unanswered
+        if outcome is None:
+            return
         self.emit(repo, f"suggestion.{outcome}", base, session, "sidecar", actor, path)
         if outcome == "accepted":
             repo.files[path].insert(self.rng.randrange(3, len(repo.files[path])), text)
@@ -234,16 +247,17 @@ class Generator:
         number = repo.next_number
         repo.next_number += 1
         gh = f"github:{repo.name}"
-        stamp = self.clock.isoformat()
-        self.emit(repo, "issue.opened", {"number": number, "title": f"{self.rng.choice(WORDS)} breaks on empty input",
-                  "body": "Steps to reproduce: call it with an empty value.", "user_login": "u_user",
-                  "created_at": stamp}, gh, "github", "u_user")  # fmt: skip
+        title = f"{self.rng.choice(WORDS)} breaks on empty input"
+        question = {"number": number, "title": title, "body": "Steps to reproduce: call it with an empty value.",
+                    "user_login": "u_user", "created_at": self.clock.isoformat()}  # fmt: skip
+        self.emit(repo, "issue.opened", question, gh, "github", "u_user")
         for k in range(self.rng.randint(1, 4)):
             bot = k == 0 and self.rng.random() < 0.3
             body = "Thanks for opening this issue!" if bot else f"It fails in the {self.rng.choice(WORDS)} path."
-            payload = {"issue_number": number, "comment_id": self.count + 1, "user_login": "ci[bot]" if bot else "u_m",
-                       "body": body, "created_at": self.clock.isoformat(), "is_bot": bot}  # fmt: skip
-            self.emit(repo, "issue.comment", payload, gh, "github", "u_m")
+            login = "ci[bot]" if bot else "u_m"
+            answer = {"issue_number": number, "comment_id": self.count + 1, "user_login": login, "body": body,
+                      "created_at": self.clock.isoformat(), "is_bot": bot}  # fmt: skip
+            self.emit(repo, "issue.comment", answer, gh, "github", "u_m")
 
     def pull_request(self, repo: Repository) -> None:
         number = repo.next_number
@@ -251,16 +265,20 @@ class Generator:
         gh = f"github:{repo.name}"
         path = "pkg/mod1.py"
         first = self.commit(repo, "Tighten the limit check", {path: repo.tree[path] + "LIMIT = 10\n"}, "u_dev1", None)
-        self.emit(repo, "pr.opened", {"number": number, "title": "Tighten the limit check", "body": "Fixes #1",
-                  "user_login": "u_dev1", "commits": [first], "linked_issues": [1]}, gh, "github", "u_dev1")  # fmt: skip
+        opened = {"number": number, "title": "Tighten the limit check", "body": "Fixes #1", "user_login": "u_dev1",
+                  "commits": [first], "linked_issues": [1]}  # fmt: skip
+        self.emit(repo, "pr.opened", opened, gh, "github", "u_dev1")
         last = repo.tree[path].count("\n")
         hunk = f"@@ -{last - 1},1 +{last - 1},2 @@\n \n+LIMIT = 10\n"
         comment = {"pr_number": number, "comment_id": self.count + 1, "user_login": "u_rev", "path": path,
-                   "body": "Make the limit configurable.", "line": last, "commit_id": first, "diff_hunk": hunk}  # fmt: skip
+                   "body": "Make the limit configurable.", "line": last, "commit_id": first,
+                   "diff_hunk": hunk}  # fmt: skip
         self.emit(repo, "review.comment", comment, gh, "github", "u_rev", path)
         text = repo.tree[path].replace("LIMIT = 10\n", 'LIMIT = int(os.environ.get("LIMIT", "10"))\n')
         second = self.commit(repo, "Read the limit from the environment", {path: text}, "u_dev1", None)
-        self.emit(repo, "pr.updated", {"number": number, "before_sha": first, "head_sha": second}, gh, "github", "u_dev1")
+        self.emit(
+            repo, "pr.updated", {"number": number, "before_sha": first, "head_sha": second}, gh, "github", "u_dev1"
+        )
         self.emit(repo, "pr.merged", {"number": number, "merge_commit_sha": second}, gh, "github", "u_dev1")
         repo.files[path] = [*repo.tree[path].splitlines(keepends=True)]
 
