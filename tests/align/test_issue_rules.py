@@ -69,7 +69,7 @@ def test_issues_without_a_human_answer_or_asked_by_a_bot_are_dropped(tmp_path: P
     s.issue_comment(3, 12, "A comment on an issue we never saw opened.", user="u_human")
     records, dropped = align(tmp_path, s.events)
     assert of_kind(records, "issue") == []
-    assert dropped["bot"] == 1 and dropped["issue_without_answer"] == 1 and dropped["issue_without_question"] == 1
+    assert (dropped["bot_question"], dropped["issue_without_answer"], dropped["issue_without_question"]) == (1, 1, 1)
 
 
 def test_bots_are_kept_on_request(tmp_path: Path) -> None:

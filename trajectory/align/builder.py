@@ -53,6 +53,7 @@ def _ingest(source: EventSource, spill: Spill, result: BuildResult, progress: Pr
         progress("events", spill.events_read)
     result.input_hash = digest.hexdigest()
     result.events_read, result.events_kept = spill.events_read, spill.events_kept
+    log.info("spilled %d events, kept %d (%s)", spill.events_read, spill.events_kept, dict(spill.dropped))
 
 
 def _align(
@@ -88,6 +89,7 @@ def _align(
                     progress("records", aligned)
             result.repositories += 1
             result.sessions += aligner.sessions
+            log.debug("aligned %s: %d sessions, %d records so far", repo, aligner.sessions, aligned)
     finally:
         result.files = writer.close()
         gate.close()
