@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 import yaml
 from align.stream import scenario, write_events
 
@@ -79,6 +80,14 @@ def test_only_the_chosen_kinds_are_built(tmp_path: Path) -> None:
     assert {p.parent.name for p in (tmp_path / "out").glob("*/*.jsonl")} == {"issue", "review"}
 
 
+def test_rebuilding_in_one_process_is_byte_identical(tmp_path: Path) -> None:
+    events = _events(tmp_path, 3)
+    build(FileSource(events), tmp_path / "a", BuildOptions(seed=4, ratios=(0.4, 0.3, 0.3)))
+    build(FileSource(events), tmp_path / "b", BuildOptions(seed=4, ratios=(0.4, 0.3, 0.3)))
+    assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
+
+
+@pytest.mark.slow
 def test_rebuilding_with_the_same_inputs_and_seed_is_byte_identical_across_processes(tmp_path: Path) -> None:
     events = _events(tmp_path)
     trees = []

@@ -26,7 +26,7 @@ def _by_lines(before: str, after: str) -> tuple[int, int, int] | None:
     return start, len(old) - tail, len(new) - tail
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(before=_text, after=_text, context=st.integers(0, 3))
 def test_changed_region_is_the_line_by_line_region(before: str, after: str, context: int) -> None:
     region = changed_region(before, after)
@@ -42,7 +42,7 @@ def test_changed_region_is_the_line_by_line_region(before: str, after: str, cont
     assert region.suffix(context) == "".join(new[region.new_end : region.new_end + context])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(text=_text)
 def test_split_lines_splits_on_newlines_only(text: str) -> None:
     lines = split_lines(text)

@@ -43,7 +43,7 @@ records = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(records, st.integers(0, 2**32), ratios, st.sampled_from(["repo", "session"]), st.none() | st.integers(0, 60))
 def test_no_group_spans_two_splits_and_test_is_after_the_cut(items, seed, split_ratios, split_by, cut_day) -> None:
     cut = None if cut_day is None else EPOCH + timedelta(days=cut_day)
