@@ -34,7 +34,7 @@ class Provenance(RecordModel):
     repo: str
     commits: list[str] = Field(default_factory=list)
     paths: list[str] = Field(default_factory=list)
-    line_ranges: list[tuple[int, int]] = Field(default_factory=list)
+    line_ranges: list[tuple[str, int, int]] = Field(default_factory=list)  # (path, first, last), 1-based, inclusive
     event_ids: list[str] = Field(default_factory=list)
     sessions: list[str] = Field(default_factory=list)
     actors: list[str] = Field(default_factory=list)
@@ -142,6 +142,7 @@ class TrajectoryRecord(RecordBase):
     kind: Literal["trajectory"] = "trajectory"
     task: str
     task_source: Literal["issue", "pull_request", "commit_message", "session"]
+    start_commit: str | None = None  # the commit the starting version was checked out at, when known
     start_files: dict[str, str] = Field(default_factory=dict)  # path -> text of the starting version
     steps: list[Step]
     feedback: list[Feedback] = Field(default_factory=list)
@@ -226,6 +227,10 @@ RECORD_KINDS = (
 )
 
 
+SEED_ISSUE_KEYS = ("question", "user_login", "created_at", "updated_at", "body")
+SEED_ANSWER_KEYS = ("user_login", "created_at", "updated_at", "body")
+
+
 def record_to_dict(record: RecordBase) -> dict[str, Any]:
     """The JSON-ready form of a record; issues in the seed's flat form (`answer_1`, `answer_2`, ...)."""
     data = record.model_dump(mode="json")
@@ -235,9 +240,40 @@ def record_to_dict(record: RecordBase) -> dict[str, Any]:
     return data
 
 
+def _natural(key: str) -> tuple[str, int]:
+    """`answer_2` before `answer_10`: a trailing number sorts as a number."""
+    head = key.rstrip("0123456789")
+    return (head, int(key[len(head) :])) if len(head) < len(key) else (key, -1)
+
+
+def _ordered(data: Any) -> Any:
+    """Every mapping with its keys in natural order, so that the bytes do not depend on how a dict was built."""
+    if isinstance(data, dict):
+        return {key: _ordered(data[key]) for key in sorted(data, key=_natural)}
+    if isinstance(data, list):
+        return [_ordered(item) for item in data]
+    return data
+
+
 def record_to_json(record: RecordBase) -> bytes:
-    """One JSONL line (without newline), keys in a fixed order so that rebuilding is byte-identical."""
-    return orjson.dumps(record_to_dict(record), option=orjson.OPT_SORT_KEYS)
+    """One JSONL line (without newline), keys in a fixed order so that rebuilding is byte-identical.
+
+    Issues open with the seed's keys in the seed's order (question, user_login, created_at, updated_at, body,
+    answer_1, answer_2, ..., each answer's keys in the seed's order too); everything else, and every nested
+    mapping, is in natural key order.
+    """
+    return dict_to_json(record_to_dict(record))
+
+
+def dict_to_json(data: dict[str, Any]) -> bytes:
+    """`record_to_json` of a record already in its `record_to_dict` form."""
+    data = _ordered(data)
+    if data.get("kind") == "issue":
+        answers = [key for key in data if key.startswith("answer_")]
+        head = {key: data.pop(key) for key in SEED_ISSUE_KEYS}
+        head |= {key: {field: data[key][field] for field in SEED_ANSWER_KEYS} for key in answers}
+        data = {**head, **{key: value for key, value in data.items() if key not in head}}
+    return orjson.dumps(data)
 
 
 def parse_record(data: bytes | str | dict[str, Any]) -> RecordBase:

@@ -42,10 +42,13 @@ class Splitter:
     test_after: datetime | None = None
 
     def assign(self, record: RecordBase, session: str | None = None) -> str | None:
-        """The record's split, or None when its group is in test but its evidence is not newer than the cut."""
+        """The record's split, or None when its group is in test but not all its evidence is newer than the cut.
+
+        Such a record is dropped rather than moved: moving it would put its group in two splits.
+        """
         split = split_of(group_of(record, self.split_by, session), self.seed, self.ratios)
         if split == "test" and self.test_after is not None:
-            newest = record.provenance.last_ts
-            if newest is None or newest <= self.test_after:
+            oldest = record.provenance.first_ts
+            if oldest is None or oldest <= self.test_after:
                 return None
         return split

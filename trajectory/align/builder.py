@@ -53,6 +53,7 @@ def _ingest(source: EventSource, spill: Spill, result: BuildResult, progress: Pr
         progress("events", spill.events_read)
     result.input_hash = digest.hexdigest()
     result.events_read, result.events_kept = spill.events_read, spill.events_kept
+    log.info("spilled %d events, kept %d (%s)", spill.events_read, spill.events_kept, dict(spill.dropped))
 
 
 def _align(
@@ -61,7 +62,7 @@ def _align(
     dropped: Counter[str] = Counter(spill.dropped)
     gate = QualityGate(tmp, options)
     splitter = Splitter(options.split_by, options.seed, options.ratios, options.test_after)
-    writer = DatasetWriter(out_dir)
+    writer = DatasetWriter(out_dir, options.kinds)
     groups: dict[str, set[str]] = {split: set() for split in SPLITS}
     licenses: set[str] = set()
     aligned = 0
@@ -88,6 +89,7 @@ def _align(
                     progress("records", aligned)
             result.repositories += 1
             result.sessions += aligner.sessions
+            log.debug("aligned %s: %d sessions, %d records so far", repo, aligner.sessions, aligned)
     finally:
         result.files = writer.close()
         gate.close()

@@ -13,10 +13,11 @@ FIELDS = {
     "comment_simple": "`code_snippet`, `comment`: a function and the docstring its engineer wrote for it.",
     "issue": "`question`, `user_login`, `created_at`, `updated_at`, `body`, `answer_1`, `answer_2`, … "
     "(each {`user_login`, `created_at`, `updated_at`, `body`}): an issue and its human answers in order.",
-    "trajectory": "`task`, `task_source`, `start_files`, `steps` [{`action`, `ts`, `path`, `diff`, `commit`, "
-    "`pull_request`}], `feedback` [{`type`, `version`, `summary`, `detail`}], `final_files`, `outcome`: "
-    "replaying the steps' diffs over `start_files` gives `final_files`; `version` is the index of the step "
-    "whose result the feedback judged (-1: the start).",
+    "trajectory": "`task`, `task_source`, `start_commit`, `start_files`, `steps` [{`action`, `ts`, `path`, "
+    "`diff`, `commit`, `pull_request`}], `feedback` [{`type`, `version`, `summary`, `detail`}], `final_files`, "
+    "`outcome`: replaying the steps' diffs over `start_files` gives `final_files`; `version` is the index of the "
+    "step whose result the feedback judged (-1: the start); an edit step's `commit` is the commit that holds its "
+    "result.",
     "review": "`diff_hunk`, `comment`, `revised_hunk`, `path`, `line`, `commit`, `revision_commit`: a review "
     "comment on a hunk and the hunk of the later commit that changed those lines.",
     "preference": "`context`, `chosen`, `rejected`, `derivation`, `confidence`: pairs from rejected "
@@ -50,8 +51,8 @@ def render_card(result: BuildResult) -> str:
         "Records that tie engineers' feedback (review comments, test results, suggestion outcomes) to the exact",
         "code version it judged, built by `smartco dataset build` from recorded editor sessions and mined",
         "git/GitHub history. Every record carries a stable `id`, `provenance` (repository, commits, paths, line",
-        "ranges, source event ids, sessions, pseudonymous actors, times, pull requests, issues), `language` and",
-        "`license` (when the repository declares one).",
+        "ranges as `line_ranges` [path, first, last], source event ids, sessions, pseudonymous actors, times, pull",
+        "requests, issues), `language` and `license` (when the repository declares one).",
         "",
         "## Counts",
         "",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from trajectory.align import AlignError
+from trajectory.align import AlignError, OptionsError
 from trajectory.align.options import DEFAULT_BOT_PATTERNS, BuildOptions, Caps
 from trajectory.records import RECORD_KINDS
 
@@ -19,9 +19,9 @@ def _ratios(value: str) -> tuple[float, float, float]:
     try:
         parts = tuple(float(part) for part in value.split(","))
     except ValueError:
-        raise click.BadParameter("expected three numbers such as 0.8,0.1,0.1") from None
+        raise OptionsError(f"--ratios {value!r}: expected three numbers such as 0.8,0.1,0.1") from None
     if len(parts) != 3:
-        raise click.BadParameter("expected three numbers: train,validation,test")
+        raise OptionsError(f"--ratios {value!r}: expected three numbers, train,validation,test")
     return parts  # type: ignore[return-value]
 
 
@@ -31,7 +31,7 @@ def _time(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or ISO time") from None
+        raise OptionsError(f"--test-after {value!r} is not a date (YYYY-MM-DD) or an ISO time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -99,7 +99,7 @@ def build_command(
             caps=Caps(field_chars=max_field_chars),
         )
         source = open_source(source_spec, token)
-        with console_progress(console, enabled=not no_progress) as progress:
+        with console_progress(console, enabled=not no_progress and console.is_terminal) as progress:
             result = build(source, out_dir, options, progress)
     except AlignError as err:
         raise click.ClickException(str(err)) from None

@@ -7,6 +7,8 @@ import inspect
 import io
 import re
 import tokenize
+from dataclasses import dataclass
+from functools import lru_cache
 
 from trajectory.align.evidence import Evidence
 from trajectory.align.filetype import comment_prefix
@@ -27,14 +29,37 @@ def comments_from_change(
     records: list[RecordBase] = []
     marker = comment_prefix(language)
     lines = split_lines(after)
+    docstrings = _docstring_lines(after) if language == "python" else set()
     if marker is not None:
         for first, last in ranges:
-            record = _annotated(lines, first, last, marker, language, description, path, evidence)
+            block = Block(lines, first, last, marker, language, docstrings)
+            record = _annotated(block, description, path, evidence)
             if record is not None:
                 records.append(record)
     if language == "python":
         records.extend(_docstrings(before, after, ranges, path, evidence))
     return records
+
+
+@dataclass(frozen=True)
+class Block:
+    """Changed lines [first, last) of a file, and what is needed to read their comments."""
+
+    lines: list[str]
+    first: int
+    last: int
+    marker: str
+    language: str | None
+    skip: set[int]  # docstring lines: they belong to the simple form
+
+
+def _docstring_lines(text: str) -> set[int]:
+    """0-based indexes of the lines of every function's docstring."""
+    out: set[int] = set()
+    for _, _, node in python_functions(text):
+        doc = node.body[0]
+        out.update(range(doc.lineno - 1, doc.end_lineno or doc.lineno))
+    return out
 
 
 def _split_comment(line: str, marker: str, language: str | None) -> tuple[str, str | None]:
@@ -62,45 +87,45 @@ def _is_prose(comment: str) -> bool:
     return len(comment.split()) >= 2 and not _NOT_PROSE.match(comment)
 
 
-def _annotated(
-    lines: list[str],
-    first: int,
-    last: int,
-    marker: str,
-    language: str | None,
-    description: str,
-    path: str,
-    evidence: Evidence,
-) -> CommentRecord | None:
+def _annotated(block: Block, description: str, path: str, evidence: Evidence) -> CommentRecord | None:
     """The changed block as code lines, each standalone comment attached to the code line after it."""
-    end = last
-    while end < len(lines) and end < last + 3 and not lines[end].strip():
-        end += 1
-    if end < len(lines) and lines[end - 1].strip().startswith(marker):
-        end += 1  # a comment closing the block explains the line below it
+    lines, marker, first, end = block.lines, block.marker, block.first, block.last
+    if lines[end - 1].strip().startswith(marker):  # a comment closing the block explains the code below it
+        below = end
+        while below < len(lines) and below < end + 3 and not lines[below].strip():
+            below += 1
+        if below < len(lines):
+            end = below + 1
     code: list[str] = []
     annotations: list[Annotation] = []
     pending: list[str] = []
-    for raw in lines[first:end]:
-        text, comment = _split_comment(raw, marker, language)
+    for index in range(first, end):
+        if index in block.skip:
+            continue
+        text, comment = _split_comment(lines[index], marker, block.language)
         if not text.strip():
             if comment:
                 pending.append(comment)
+            elif code and not pending:
+                code.append("")  # blank lines between code lines are kept, so the snippet reads as written
             continue
         code.append(text)
-        notes = [*pending, comment] if comment else pending
-        prose = " ".join(note for note in notes if note)
-        if prose and _is_prose(prose):
+        prose = " ".join(note for note in (*pending, comment) if note and _is_prose(note))
+        if prose:
             annotations.append(Annotation(line_number=len(code), annotation=prose))
         pending = []
-    if not annotations or len(code) < 1:
+    while code and not code[-1].strip():
+        code.pop()
+    if not annotations:
         return None
-    found = evidence.copy().add_path(path).add_lines(first + 1, end)
+    while end > first + 1 and not lines[end - 1].strip():
+        end -= 1
+    found = evidence.copy().add_path(path).add_lines(path, first + 1, end)
     snippet = "\n".join(code) + "\n"
     return CommentRecord(
         id=stable_id("comment", path, snippet, *found.commits, *found.event_ids[:1]),
         provenance=found.provenance(),
-        language=language,
+        language=block.language,
         description=description,
         code_snippet=snippet,
         annotations=annotations,
@@ -119,7 +144,7 @@ def _docstrings(
             continue
         body = node.body[0]
         code = "".join(lines[first : body.lineno - 1] + lines[body.end_lineno or body.lineno : last])
-        found = evidence.copy().add_path(path).add_lines(first + 1, last)
+        found = evidence.copy().add_path(path).add_lines(path, first + 1, last)
         records.append(
             SimpleCommentRecord(
                 id=stable_id("comment_simple", path, name, code, *found.commits, *found.event_ids[:1]),
@@ -135,8 +160,12 @@ def _docstrings(
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
+@lru_cache(maxsize=8)  # syntax trees are large: a few versions are all that is reused
 def python_functions(text: str) -> list[tuple[str, str, FunctionNode]]:
-    """(qualified name, cleaned docstring, node) of every documented function or method in a module."""
+    """(qualified name, cleaned docstring, node) of every documented function or method in a module.
+
+    Cached: comments and generation tasks both read the same versions (callers must not change the nodes).
+    """
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):

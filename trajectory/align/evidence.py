@@ -15,7 +15,7 @@ class Evidence:
     event_ids: list[str] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
-    line_ranges: list[tuple[int, int]] = field(default_factory=list)
+    line_ranges: list[tuple[str, int, int]] = field(default_factory=list)
     sessions: set[str] = field(default_factory=set)
     actors: set[str] = field(default_factory=set)
     times: list[datetime] = field(default_factory=list)
@@ -43,10 +43,11 @@ class Evidence:
             self.paths.append(path)
         return self
 
-    def add_lines(self, first: int, last: int) -> Evidence:
-        """A 1-based inclusive line range the record is about."""
-        if (first, last) not in self.line_ranges:
-            self.line_ranges.append((first, last))
+    def add_lines(self, path: str, first: int, last: int) -> Evidence:
+        """A 1-based inclusive line range of `path` that the record is about (and the path itself)."""
+        self.add_path(path)
+        if (path, first, last) not in self.line_ranges:
+            self.line_ranges.append((path, first, last))
         return self
 
     def copy(self) -> Evidence:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 LANGUAGES = {
@@ -48,12 +49,17 @@ def comment_prefix(language: str | None) -> str | None:
     return LINE_COMMENT.get(language, "//")
 
 
+_GENERATED_PATH = re.compile("|".join(fnmatch.translate(glob) for glob in GENERATED_GLOBS))
+
+
+@lru_cache(maxsize=8192)
+def _generated_path(path: str) -> bool:
+    return bool(_GENERATED_PATH.match(path) or _GENERATED_PATH.match(PurePosixPath(path).name))
+
+
 def is_generated(path: str, text_head: str = "") -> bool:
     """Lock files, vendored or minified code, protobuf output, or a file that says it is generated."""
-    name = PurePosixPath(path).name
-    if any(fnmatch.fnmatchcase(path, glob) or fnmatch.fnmatchcase(name, glob) for glob in GENERATED_GLOBS):
-        return True
-    return bool(_GENERATED_MARK.search(text_head[:500]))
+    return _generated_path(path) or bool(_GENERATED_MARK.search(text_head[:500]))
 
 
 def is_test_path(path: str) -> bool:

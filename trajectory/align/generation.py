@@ -36,12 +36,12 @@ def generations_from_change(
         reference = _source(lines, node)
         if old_bodies.get(name) == reference or not any(a < last and first < b for a, b in ranges):
             continue
-        if len(node.body) < 2 or node.name.startswith("test"):
-            continue  # a docstring and one statement is not a task
+        if _is_stub(node) or node.name.startswith("test"):
+            continue
         prompt = "".join(lines[first : node.body[0].end_lineno or node.body[0].lineno])
         header = _module_header(lines, min(first, HEADER_LINES))
         context = header + "".join(lines[max(first - context_lines, len(header.splitlines())) : first])
-        found = evidence.copy().add_path(path).add_lines(first + 1, last)
+        found = evidence.copy().add_path(path).add_lines(path, first + 1, last)
         test_code = _tests_for(node.name, tests, found)
         records.append(
             GenerationRecord(
@@ -56,6 +56,17 @@ def generations_from_change(
             )
         )
     return records
+
+
+def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Nothing to write after the docstring: no statement, or only `pass`, `...` or `raise NotImplementedError`."""
+    rest = node.body[1:]
+    if len(rest) != 1:
+        return not rest
+    only = rest[0]
+    if isinstance(only, ast.Pass) or (isinstance(only, ast.Expr) and isinstance(only.value, ast.Constant)):
+        return True
+    return isinstance(only, ast.Raise) and "NotImplementedError" in ast.dump(only)
 
 
 def _source(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
@@ -115,7 +126,6 @@ def completion_from_episode(
     if region is None:
         return None
     old, new = region.old_lines, region.new_lines
-    prefix_lines = region.prefix
     if not old:
         reference, head = "".join(new), ""
     elif len(old) == 1 and new and new[0].startswith(old[0].rstrip("\n")) and old[0].endswith("\n"):
@@ -125,10 +135,10 @@ def completion_from_episode(
         return None
     if not reference.strip() or len(new) > MAX_COMPLETION_LINES:
         return None
-    prefix = "".join(prefix_lines[-context_lines:]) + head
-    suffix = "".join(region.suffix[:context_lines])
+    prefix = region.prefix(context_lines) + head
+    suffix = region.suffix(context_lines)
     origin = "accepted_suggestion" if accepted and accepted.strip() and accepted.strip() in reference else "typed"
-    found = evidence.copy().add_path(path).add_lines(region.start + 1, region.new_end)
+    found = evidence.copy().add_lines(path, region.start + 1, region.new_end)
     return CompletionRecord(
         id=stable_id("completion", path, *found.event_ids),
         provenance=found.provenance(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 MAX_WALK = 100_000
 PR_WALK = 250
+LINK_LOOKAHEAD = 8  # commits of a file after an edit episode that may hold its result
 
 
 @dataclass
@@ -50,6 +52,8 @@ class RepoHistory:
             if payload.sha not in self.commits:
                 touched = frozenset(p for f in payload.files for p in (f.path, f.old_path) if p)
                 self.commits[payload.sha] = CommitInfo(payload.sha, list(payload.parents), touched, event.ts)
+        self._touching: dict[str, list[tuple[datetime, str]]] | None = None
+        self._line_sets: OrderedDict[tuple[str, str], frozenset[str] | None] = OrderedDict()
         self.pulls: dict[int, PullRequest] = {}
         self.pr_of_commit: dict[str, int] = {}
         self.prs_of_issue: dict[int, list[int]] = {}
@@ -122,6 +126,34 @@ class RepoHistory:
             if len(self._events) > 32:
                 self._events.popitem(last=False)
         return event
+
+    def commit_message(self, sha: str) -> str | None:
+        event = self.commit_event(sha)
+        return None if event is None else str(event.payload.message)  # type: ignore[attr-defined]
+
+    def containing_commit(self, path: str, since: datetime, lines: list[str]) -> str | None:
+        """The first commit at or after `since` that touches `path` and holds every one of `lines`."""
+        if self._touching is None:
+            self._touching = {}
+            for info in sorted(self.commits.values(), key=lambda c: (c.ts, c.sha)):
+                for touched in info.touched:
+                    self._touching.setdefault(touched, []).append((info.ts, info.sha))
+        candidates = self._touching.get(path, [])
+        for _, sha in candidates[bisect.bisect_left(candidates, (since, "")) :][:LINK_LOOKAHEAD]:
+            held = self._lines_at(sha, path)
+            if held is not None and held.issuperset(lines):
+                return sha
+        return None
+
+    def _lines_at(self, sha: str, path: str) -> frozenset[str] | None:
+        """The set of lines of `path` after `sha` (the last few asked for are kept: a session asks repeatedly)."""
+        key = (sha, path)
+        if key not in self._line_sets:
+            text = self.text_at(sha, path)
+            self._line_sets[key] = None if text is None else frozenset(text.split("\n"))
+            if len(self._line_sets) > 16:
+                self._line_sets.popitem(last=False)
+        return self._line_sets[key]
 
     def file_change(self, sha: str, path: str) -> FileChange | None:
         event = self.commit_event(sha)

@@ -37,7 +37,7 @@ def issue_record(
         return None
     question: IssueOpenedPayload = opened.payload  # type: ignore[assignment]
     if bots.is_bot(question.user_login, question.is_bot):
-        dropped["bot"] += 1
+        dropped["bot_question"] += 1
         return None
     evidence = Evidence(history.repo).add_event(opened)
     comments: dict[int, tuple[EventBase, IssueCommentPayload]] = {}

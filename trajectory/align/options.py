@@ -16,8 +16,9 @@ DEFAULT_BOT_PATTERNS = ("*[bot]", "dependabot*", "renovate*", "github-actions*",
 class Caps:
     """Length caps: Ianvs holds fields as fixed-width arrays, so one huge field costs gigabytes."""
 
-    field_chars: int = 16_000  # any one text field
-    record_chars: int = 120_000  # the whole record
+    field_chars: int = 16_000  # any one text field (but a trajectory's files and diffs)
+    record_chars: int = 120_000  # the whole record (but a trajectory)
+    trajectory_chars: int = 2_000_000  # a whole trajectory: whole files, not an Ianvs task
     trajectory_steps: int = 400
     context_lines: int = 40  # prefix / context kept around an edit point
 

@@ -1,36 +1,40 @@
-"""The dataset folder: `OUT/<kind>/<split>.jsonl` (one `record_to_json` line per record), opened on first use."""
+"""The dataset folder: `OUT/<kind>/<split>.jsonl` (one `record_to_json` line per record) for every kind built."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from trajectory.records import RECORD_KINDS, RecordBase, record_to_json
+from trajectory.records import RECORD_KINDS, RecordBase, dict_to_json, record_to_dict
 from trajectory.splits import SPLITS
 
 
 class DatasetWriter:
-    def __init__(self, out_dir: Path) -> None:
+    """Writes every split of every kind built (empty files too: the layout does not depend on the data)."""
+
+    def __init__(self, out_dir: Path, kinds: tuple[str, ...] = RECORD_KINDS) -> None:
         self.out_dir = out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
         for kind in RECORD_KINDS:  # files of an earlier build must not survive into this one
             for split in SPLITS:
                 (out_dir / kind / f"{split}.jsonl").unlink(missing_ok=True)
         self._handles: dict[tuple[str, str], BinaryIO] = {}
-        self.counts: Counter[tuple[str, str]] = Counter()
         self._hashes: dict[tuple[str, str], hashlib._Hash] = {}
+        self.counts: Counter[tuple[str, str]] = Counter()
+        for kind in sorted(kinds):
+            (out_dir / kind).mkdir(exist_ok=True)
+            for split in SPLITS:
+                self._handles[(kind, split)] = (out_dir / kind / f"{split}.jsonl").open("wb")
+                self._hashes[(kind, split)] = hashlib.sha256()
 
-    def write(self, split: str, record: RecordBase) -> None:
-        key = (record.kind, split)
-        handle = self._handles.get(key)
-        if handle is None:
-            (self.out_dir / record.kind).mkdir(exist_ok=True)
-            handle = self._handles[key] = (self.out_dir / record.kind / f"{split}.jsonl").open("wb")
-            self._hashes[key] = hashlib.sha256()
-        line = record_to_json(record) + b"\n"
-        handle.write(line)
+    def write(self, split: str, record: RecordBase | dict[str, Any]) -> None:
+        """One record (or its `record_to_dict` form) into its kind's file of `split`."""
+        data = record if isinstance(record, dict) else record_to_dict(record)
+        key = (str(data["kind"]), split)
+        line = dict_to_json(data) + b"\n"
+        self._handles[key].write(line)
         self._hashes[key].update(line)
         self.counts[key] += 1
 

@@ -72,8 +72,8 @@ class SuggestionTracker:
         if shown is not None and region is not None and region.new_lines:
             payload: Any = shown.payload
             evidence = Evidence(self.repo).add_event(shown).add_event(event)
-            evidence.add_lines(region.start + 1, region.new_end)
-            context = "".join(region.prefix[-self.context_lines :])
+            evidence.add_lines(path, region.start + 1, region.new_end)
+            context = region.prefix(self.context_lines)
             confidence = 0.5 if payload.heuristic else 0.7
             pair = _pair(
                 "rejected_suggestion", evidence, context, "".join(region.new_lines), payload.text, confidence, path
@@ -104,6 +104,8 @@ class SuggestionTracker:
             split_lines(accepted.snapshot)[max(accepted.lines[0] - self.context_lines, 0) : accepted.lines[0]]
         )
         evidence = Evidence(self.repo).add_event(accepted.event).add_event(event)
+        if span and path:
+            evidence.add_lines(path, span[0] + 1, span[1])
         confidence = round(0.5 + 0.4 * (1.0 - payload.survived_ratio), 3)  # type: ignore[attr-defined]
         return _pair("accepted_vs_survived", evidence, context, kept, accepted.text, confidence, path)
 
@@ -132,8 +134,8 @@ class FailToPassTracker:
             if region is None:
                 continue
             evidence = Evidence(self.repo).add_event(self.failing).add_event(event).add_path(path)
-            evidence.add_lines(region.start + 1, region.new_end)
-            context = f"# failing: {', '.join(ids[:20])}\n" + "".join(region.prefix[-self.context_lines :])
+            evidence.add_lines(path, region.start + 1, region.new_end)
+            context = f"# failing: {', '.join(ids[:20])}\n" + region.prefix(self.context_lines)
             pair = _pair(
                 "fail_to_pass", evidence, context, "".join(region.new_lines), "".join(region.old_lines), 0.8, path
             )

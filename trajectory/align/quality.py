@@ -15,14 +15,20 @@ import orjson
 from trajectory.align import minhash
 from trajectory.align.filetype import is_generated
 from trajectory.align.options import BuildOptions
-from trajectory.align.secret import find_secret, redact
-from trajectory.records import RECORD_ADAPTER, RecordBase, TrajectoryRecord, record_to_dict
+from trajectory.align.secret import scan
+from trajectory.records import RecordBase, TrajectoryRecord, record_to_dict
 
 _NOT_CONTENT = {"id", "kind", "provenance", "language", "license", "origin", "derivation", "confidence"}
+# A trajectory's files dominate its text but say little about it: two trajectories on the same big file would
+# look alike whatever was done to it. What was done (task, steps' diffs, feedback) is what is compared.
+_TRAJECTORY_FILES = {"start_files", "final_files"}
+MIN_SECRET_TEXT = 12  # shorter text cannot hold a name, an assignment and an 8-character value
 
 
 @dataclass(frozen=True)
 class BotFilter:
+    """Bot logins by pattern (`*` and `?` are wildcards; brackets are literal, as in `*[bot]`)."""
+
     patterns: tuple[str, ...]
     include_bots: bool = False
 
@@ -30,7 +36,11 @@ class BotFilter:
         if self.include_bots:
             return False
         name = (login or "").lower()
-        return flagged or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns)
+        return flagged or any(fnmatch.fnmatchcase(name, _literal_brackets(p.lower())) for p in self.patterns)
+
+
+def _literal_brackets(pattern: str) -> str:
+    return pattern.replace("[", "[[]")
 
 
 def content_text(data: Any) -> str:
@@ -44,6 +54,23 @@ def content_text(data: Any) -> str:
     return ""
 
 
+def dedup_text(data: dict[str, Any]) -> str:
+    """The text two records are compared by for duplicates."""
+    if data.get("kind") == "trajectory":
+        return content_text({k: v for k, v in data.items() if k not in _TRAJECTORY_FILES})
+    return content_text(data)
+
+
+def _capped_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields the per-field cap applies to: not provenance, nor a trajectory's files and diffs (replaying
+    them must give its final files; the whole trajectory has a cap of its own)."""
+    fields = {k: v for k, v in data.items() if k != "provenance"}
+    if data.get("kind") == "trajectory":
+        fields = {k: v for k, v in fields.items() if k not in _TRAJECTORY_FILES}
+        fields["steps"] = [{k: v for k, v in step.items() if k != "diff"} for step in fields.get("steps", [])]
+    return fields
+
+
 def _strings(data: Any) -> list[str]:
     if isinstance(data, str):
         return [data]
@@ -54,13 +81,20 @@ def _strings(data: Any) -> list[str]:
     return []
 
 
-def _redact_all(data: Any) -> Any:
+def _redact_all(data: Any, counts: Counter[str]) -> Any:
+    """`data` with every string that holds a secret redacted; `counts` gets the kinds found."""
     if isinstance(data, str):
-        return redact(data)
+        if len(data) < MIN_SECRET_TEXT:
+            return data
+        found = scan(data)
+        if found is None:
+            return data
+        counts.update(found.counts)
+        return found.text
     if isinstance(data, dict):
-        return {key: _redact_all(value) for key, value in data.items()}
+        return {key: _redact_all(value, counts) for key, value in data.items()}
     if isinstance(data, list):
-        return [_redact_all(value) for value in data]
+        return [_redact_all(value, counts) for value in data]
     return data
 
 
@@ -81,34 +115,37 @@ class QualityGate:
         )
         self._db.execute("BEGIN")
 
-    def admit(self, record: RecordBase) -> RecordBase | None:
-        """The record as it may be written (possibly redacted), or None with the reason counted."""
+    def admit(self, record: RecordBase) -> dict[str, Any] | None:
+        """The record as it may be written (`record_to_dict` form, possibly redacted), or None, reason counted."""
         data = record_to_dict(record)
         reason = self._reject_reason(record, data)
-        if reason is None and (kind := find_secret("\n".join(_strings(data)))) is not None:
-            if self.options.secrets == "drop":
-                reason = "secret"
-            else:
-                self.redacted[kind] += 1
-                data = _redact_all(data)
-                record = RECORD_ADAPTER.validate_python(data)
         if reason is None:
-            reason = self._duplicate(record.kind, content_text(data))
+            found: Counter[str] = Counter()
+            content = {key: value for key, value in data.items() if key != "provenance"}  # ids, shas, paths
+            redacted = {**data, **_redact_all(content, found)}
+            if found and self.options.secrets == "drop":
+                reason = "secret"
+            elif found:
+                self.redacted.update(found)
+                data = redacted
+        if reason is None:
+            reason = self._duplicate(record.kind, dedup_text(data))
         if reason is not None:
             self.dropped[reason] += 1
             return None
-        return record
+        return data
 
     def _reject_reason(self, record: RecordBase, data: dict[str, Any]) -> str | None:
         caps = self.options.caps
         paths = record.provenance.paths
         if paths and all(is_generated(path) for path in paths):
             return "generated_file"
-        if any(len(text) > caps.field_chars for text in _strings({k: v for k, v in data.items() if k != "provenance"})):
+        if any(len(text) > caps.field_chars for text in _strings(_capped_fields(data))):
             return "field_too_long"
         if isinstance(record, TrajectoryRecord) and len(record.steps) > caps.trajectory_steps:
             return "too_many_steps"
-        if len(orjson.dumps(data)) > caps.record_chars:
+        limit = caps.trajectory_chars if isinstance(record, TrajectoryRecord) else caps.record_chars
+        if len(orjson.dumps(data)) > limit:
             return "record_too_long"
         return None
 
@@ -125,9 +162,9 @@ class QualityGate:
         )
         threshold = self.options.near_duplicate_threshold
         for (value,) in rows:
-            if minhash.similarity(sig, tuple(orjson.loads(value))) >= threshold:
+            if minhash.similarity(sig, value) >= threshold:
                 return "near_duplicate"
-        sig_id = self._db.execute("INSERT INTO sig (value) VALUES (?)", (orjson.dumps(sig),)).lastrowid
+        sig_id = self._db.execute("INSERT INTO sig (value) VALUES (?)", (sig,)).lastrowid
         self._db.executemany("INSERT INTO band VALUES (?, ?, ?)", [(key, kind, sig_id) for key in keys])
         return None
 

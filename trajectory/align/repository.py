@@ -36,13 +36,17 @@ class RepositoryAligner:
 
     def run(self) -> Iterator[Aligned]:
         """Each record with the recorded session it came from, in a deterministic order."""
+        covered: dict[str, set[str]] = {}  # commits a recorded session told more about -> its paths
         for session in self.spill.sessions(self.repo):
             self.sessions += 1
             events = self.spill.session_events(self.repo, session)
-            yield from self._licensed(SessionAligner(self.history, self.options).run(events), session)
+            aligner = SessionAligner(self.history, self.options, self.dropped)
+            yield from self._licensed(aligner.run(events), session)
+            for sha, paths in aligner.trajectory.covered.items():
+                covered.setdefault(sha, set()).update(paths)
         pr_tests: dict[int, dict[str, str]] = {}
         for sha in self.history.commit_order():
-            yield from self._licensed(self._commit(sha, pr_tests), None)
+            yield from self._licensed(self._commit(sha, pr_tests, covered.get(sha, set())), None)
         for number in sorted(self.history.pulls):
             yield from self._licensed(self._pull(self.history.pulls[number]), None)
         yield from self._licensed(issue_records(self.history, self.bots, self.dropped), None)
@@ -53,7 +57,8 @@ class RepositoryAligner:
                 record.license = self.history.license
             yield record, session
 
-    def _commit(self, sha: str, pr_tests: dict[int, dict[str, str]]) -> Iterator[RecordBase]:
+    def _commit(self, sha: str, pr_tests: dict[int, dict[str, str]], covered: set[str]) -> Iterator[RecordBase]:
+        """A commit's trajectory (unless a recorded session covered it), comments and generation tasks."""
         event = self.history.commit_event(sha)
         if event is None or event.kind == "git.merge":
             return
@@ -61,7 +66,7 @@ class RepositoryAligner:
         if self.bots.is_bot(payload.author, payload.is_bot):
             self.dropped["bot_commit"] += 1
             return
-        if sha not in self.history.pr_of_commit:
+        if sha not in self.history.pr_of_commit and not covered:
             trajectory = commit_trajectory(self.history, sha)
             if trajectory is not None:
                 yield trajectory
@@ -79,14 +84,21 @@ class RepositoryAligner:
                 else self.history.text_at(parents[0], change.old_path or change.path)
             )
             after = self.history.text_at(sha, change.path)
-            if before is not None and after is not None:
-                texts[change.path] = (before, after)
+            if before is None or after is None:
+                self.dropped["file_text_unknown"] += 1  # its history is incomplete: no diff chain from an add
+                continue
+            if is_generated(change.path, after):
+                self.dropped["generated_file"] += 1
+                continue
+            texts[change.path] = (before, after)
         tests = {p: after for p, (_, after) in texts.items() if is_test_path(p)}
         pull = self.history.pr_of_commit.get(sha)
         if pull is not None:
             tests = {**self._pull_tests(pull, pr_tests), **tests}
         description = payload.message.split("\n", 1)[0]
         for path, (before, after) in sorted(texts.items()):
+            if path in covered:
+                continue  # the session's records of this file say the same, with the edits that made it
             evidence = Evidence(self.repo).add_event(event).add_commit(sha)
             if pull is not None:
                 evidence.pull_requests.add(pull)

@@ -88,9 +88,9 @@ def review_records(
     evidence.add_commit(comment.commit_id or comment.original_commit_id)
     if comment.path:
         evidence.add_path(comment.path)
-    if comment.line or comment.original_line:
-        last = comment.line or comment.original_line or 0
-        evidence.add_lines(comment.start_line or last, last)
+        if comment.line or comment.original_line:
+            last = comment.line or comment.original_line or 0
+            evidence.add_lines(comment.path, comment.start_line or last, last)
     if revision is not None:
         evidence.add_commit(revision.commit)
     record = ReviewRecord(

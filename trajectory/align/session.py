@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from trajectory.align.comment import comments_from_change
@@ -20,9 +21,9 @@ from trajectory.records import RecordBase, TrajectoryRecord
 class SessionAligner:
     """Feeds each event of one session, in `seq` order, to every concern that needs it."""
 
-    def __init__(self, history: RepoHistory, options: BuildOptions) -> None:
+    def __init__(self, history: RepoHistory, options: BuildOptions, dropped: Counter[str]) -> None:
         lines = options.caps.context_lines
-        self.history, self.context_lines = history, lines
+        self.history, self.context_lines, self.dropped = history, lines, dropped
         self.replay = Replay()
         self.trajectory = SessionTrajectory(history)
         self.suggestions = SuggestionTracker(history.repo, lines)
@@ -54,6 +55,10 @@ class SessionAligner:
             yield from self._test(event)
         elif kind in ("git.commit", "git.merge"):
             yield from self._with_changes(self.trajectory.on_commit(event))
+        elif kind == "session.started":
+            self.trajectory.on_head(event.payload.git_head)  # type: ignore[attr-defined]
+        elif kind == "git.checkout":
+            self.trajectory.on_head(event.payload.to_sha)  # type: ignore[attr-defined]
         elif kind in ("refactor.detected", "feedback.note"):
             payload = event.payload
             summary = getattr(payload, "note", None) or f"{getattr(payload, 'refactor', '')} refactor detected"
@@ -63,7 +68,9 @@ class SessionAligner:
         yield from self._with_changes(self.trajectory.on_edit(event, path, before, after))
         accepted = self.suggestions.last_accepted_text(path)
         yield from self.suggestions.on_edit(event, path, before, after)
-        if not is_generated(path, after):
+        if is_generated(path, after):
+            self.dropped["generated_file"] += 1
+        else:
             evidence = Evidence(self.history.repo).add_event(event)
             completion = completion_from_episode(
                 before, after, path, language_of(path), evidence, self.context_lines, accepted
@@ -95,6 +102,7 @@ class SessionAligner:
             for path in sorted(record.start_files):
                 before, after = record.start_files[path], record.final_files[path]
                 if is_generated(path, after):
+                    self.dropped["generated_file"] += 1
                     continue
                 evidence = self._path_evidence(record, path)
                 description = record.task.split("\n", 1)[0] if record.task_source != "session" else ""

@@ -13,6 +13,7 @@ from trajectory.align import SourceError
 
 if TYPE_CHECKING:
     import httpx
+    import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,11 @@ class CollectorSource:
         return response
 
     def describe(self) -> str:
+        """The URL without credentials, query or fragment."""
         parts = urlsplit(self.url)
-        return urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 @dataclass(frozen=True)
@@ -103,16 +107,20 @@ class DatabaseSource:
         import sqlalchemy as sa
 
         try:
-            engine = sa.create_engine(self.url)
+            url = sa.make_url(self.url)
+            engine = sa.create_engine(url)
         except (sa.exc.ArgumentError, ImportError) as err:
             raise SourceError(f"bad database URL {self.describe()}: {err}") from None
+        if _missing_sqlite_file(url):  # connecting would create an empty database
+            raise SourceError(f"database file {url.database} does not exist")
         try:
             with engine.connect() as conn:
                 result = conn.execution_options(stream_results=True, yield_per=self.batch)
                 for (body,) in result.execute(sa.text("SELECT body FROM events ORDER BY pos")):
                     yield body.encode() if isinstance(body, str) else bytes(body)
         except sa.exc.SQLAlchemyError as err:
-            raise SourceError(f"cannot read events from {self.describe()}: {type(err).__name__}") from None
+            reason = str(getattr(err, "orig", None) or type(err).__name__).splitlines()[0]
+            raise SourceError(f"cannot read events from {self.describe()}: {reason}") from None
         finally:
             engine.dispose()
 
@@ -123,6 +131,12 @@ class DatabaseSource:
             return sa.make_url(self.url).render_as_string(hide_password=True)
         except sa.exc.ArgumentError:
             return "database"
+
+
+def _missing_sqlite_file(url: sa.URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(
+        str(url.database)
+    ).is_file()
 
 
 def open_source(spec: str, token: str | None = None) -> EventSource:

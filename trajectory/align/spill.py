@@ -27,18 +27,24 @@ HISTORY_KINDS = {
     "issue.comment": "issue",
 }
 _SCHEMA = """
-CREATE TABLE session_event (id TEXT PRIMARY KEY, repo TEXT, session TEXT, seq INTEGER, body BLOB);
-CREATE TABLE history (id TEXT PRIMARY KEY, repo TEXT, topic TEXT, key TEXT, ts TEXT, body BLOB);
+CREATE TABLE event (id TEXT, repo TEXT, session TEXT, seq INTEGER, topic TEXT, key TEXT, ts TEXT, sidecar INTEGER,
+                    body BLOB);
 CREATE TABLE blob (repo TEXT, sha TEXT, path TEXT, text TEXT, PRIMARY KEY (repo, sha, path));
 """
+# Built once the input is in: appending to an unindexed table is what makes the spill cheap.
 _INDEXES = """
-CREATE INDEX session_event_order ON session_event (repo, session, seq);
-CREATE INDEX history_topic ON history (repo, topic, key, ts);
+DELETE FROM event WHERE rowid NOT IN (SELECT min(rowid) FROM event GROUP BY id);
+CREATE INDEX event_session ON event (repo, session, seq, id) WHERE sidecar = 1;
+CREATE INDEX event_history ON event (repo, topic, key, ts, id) WHERE topic IS NOT NULL;
 """
 
 
 class Spill:
-    """Events parsed once on the way in, stored by repository and session, read back in a deterministic order."""
+    """Events parsed once on the way in, stored by repository and session, read back in a deterministic order.
+
+    A recorded session's events are read by `session`; git and GitHub events (also those a sidecar recorded)
+    by `topic` (commit, pr, issue) and `key` (sha or number). The first copy of an event id wins.
+    """
 
     def __init__(self, directory: Path, repos: tuple[str, ...] = (), actors: tuple[str, ...] = ()) -> None:
         self._db = sqlite3.connect(directory / "spill.sqlite3", isolation_level=None)
@@ -51,7 +57,7 @@ class Spill:
         self.dropped: Counter[str] = Counter()
 
     def add(self, line: bytes) -> None:
-        """Validate one event line and store it (invalid, filtered and duplicate events are counted)."""
+        """Validate one event line and store it (invalid, filtered and unused events are counted)."""
         self.events_read += 1
         try:
             event = parse_event(line)
@@ -64,65 +70,52 @@ class Spill:
         if self._actors and event.actor not in self._actors:
             self.dropped["actor_filtered"] += 1
             return
-        event_id = str(event.id)
         topic = HISTORY_KINDS.get(event.kind)
-        stored = 0
-        if event.source == "sidecar":
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO session_event VALUES (?, ?, ?, ?, ?)",
-                (event_id, event.repo, event.session_id, event.seq, line),
-            )
-            stored += cursor.rowcount
-        if topic is not None:
-            key = _history_key(event)
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO history VALUES (?, ?, ?, ?, ?, ?)",
-                (event_id, event.repo, topic, key, event.ts.isoformat(), line),
-            )
-            stored += cursor.rowcount
-        if stored:
-            self.events_kept += 1
-        elif event.source == "sidecar" or topic is not None:
-            self.dropped["duplicate_event"] += 1
-        else:
+        sidecar = event.source == "sidecar"
+        if topic is None and not sidecar:
             self.dropped["not_aligned_kind"] += 1
+            return
+        key = _history_key(event) if topic is not None else None
+        self._db.execute(
+            "INSERT INTO event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(event.id), event.repo, event.session_id, event.seq, topic, key, event.ts.isoformat(), sidecar, line),
+        )
 
     def finish(self) -> None:
-        """Commit and index; call once after the last `add`."""
+        """Drop repeated events, commit and index; call once after the last `add`."""
+        stored = self._db.execute("SELECT count(*) FROM event").fetchone()[0]
         self._db.execute("COMMIT")
         self._db.executescript(_INDEXES)
+        self.events_kept = self._db.execute("SELECT count(*) FROM event").fetchone()[0]
+        if stored > self.events_kept:
+            self.dropped["duplicate_event"] += stored - self.events_kept
 
     def repos(self) -> list[str]:
-        rows = self._db.execute("SELECT repo FROM session_event UNION SELECT repo FROM history ORDER BY 1")
-        return [repo for (repo,) in rows]
+        return [repo for (repo,) in self._db.execute("SELECT DISTINCT repo FROM event ORDER BY 1")]
 
     def sessions(self, repo: str) -> list[str]:
-        rows = self._db.execute("SELECT DISTINCT session FROM session_event WHERE repo = ? ORDER BY 1", (repo,))
+        rows = self._db.execute("SELECT DISTINCT session FROM event WHERE sidecar = 1 AND repo = ? ORDER BY 1", (repo,))
         return [session for (session,) in rows]
 
     def session_events(self, repo: str, session: str) -> list[EventBase]:
         """One sidecar session's events in `seq` order (ties broken by id)."""
         rows = self._db.execute(
-            "SELECT body FROM session_event WHERE repo = ? AND session = ? ORDER BY seq, id", (repo, session)
+            "SELECT body FROM event WHERE sidecar = 1 AND repo = ? AND session = ? ORDER BY seq, id", (repo, session)
         )
         return [parse_event(body) for (body,) in rows]
 
     def history(self, repo: str, topic: str, key: str | None = None) -> Iterator[EventBase]:
         """Mined history of one topic (commit, pr, issue), oldest first, optionally of one key (sha or number)."""
-        if key is None:
-            rows = self._db.execute(
-                "SELECT body FROM history WHERE repo = ? AND topic = ? ORDER BY ts, id", (repo, topic)
-            )
-        else:
-            rows = self._db.execute(
-                "SELECT body FROM history WHERE repo = ? AND topic = ? AND key = ? ORDER BY ts, id", (repo, topic, key)
-            )
-        for (body,) in rows:
+        where = "topic IS NOT NULL AND repo = ? AND topic = ?" + ("" if key is None else " AND key = ?")
+        params = (repo, topic) if key is None else (repo, topic, key)
+        for (body,) in self._db.execute(f"SELECT body FROM event WHERE {where} ORDER BY ts, id", params):
             yield parse_event(body)
 
     def history_keys(self, repo: str, topic: str) -> list[str]:
         rows = self._db.execute(
-            "SELECT key FROM history WHERE repo = ? AND topic = ? GROUP BY key ORDER BY min(ts), key", (repo, topic)
+            "SELECT key FROM event WHERE topic IS NOT NULL AND repo = ? AND topic = ? GROUP BY key "
+            "ORDER BY min(ts), key",
+            (repo, topic),
         )
         return [key for (key,) in rows]
 

@@ -8,6 +8,8 @@ from typing import Any
 from trajectory.align.evidence import Evidence
 from trajectory.align.filetype import is_generated, language_of
 from trajectory.align.history import PullRequest, RepoHistory
+from trajectory.align.region import changed_lines
+from trajectory.diffs import parse_diff
 from trajectory.events import EventBase
 from trajectory.payloads import CommitPayload, FileChange
 from trajectory.records import Feedback, Step, TrajectoryRecord, stable_id
@@ -21,6 +23,14 @@ def _last_code_step(steps: list[Step]) -> int:
     return -1
 
 
+def _add_changed_lines(evidence: Evidence, start: dict[str, str], final: dict[str, str]) -> Evidence:
+    """The lines each file's final version has that its starting version did not."""
+    for path in sorted(final):
+        for first, last in changed_lines(start.get(path, ""), final[path]):
+            evidence.add_lines(path, first + 1, last)
+    return evidence
+
+
 def _language(paths: list[str]) -> str | None:
     languages = sorted({lang for path in paths if (lang := language_of(path))})
     return languages[0] if len(languages) == 1 else None
@@ -28,7 +38,11 @@ def _language(paths: list[str]) -> str | None:
 
 @dataclass
 class SessionTrajectory:
-    """Cuts one recorded session into trajectories, one per commit (and one for uncommitted work at the end)."""
+    """Cuts one recorded session into trajectories, one per commit (and one for uncommitted work at the end).
+
+    Edit steps link to the commit that contains their result: the session's own commit of their file, else the
+    first later commit of the mined history that touches the file and holds every line the episode added.
+    """
 
     history: RepoHistory
     steps: list[Step] = field(default_factory=list)
@@ -37,16 +51,25 @@ class SessionTrajectory:
     current: dict[str, str] = field(default_factory=dict)
     evidence: Evidence | None = None
     last_tests: bool | None = None
+    head: str | None = None  # the commit checked out, as far as the session saw
+    start_head: str | None = None
+    covered: dict[str, set[str]] = field(default_factory=dict)  # commit -> paths a trajectory covered
 
     def _evidence(self) -> Evidence:
         if self.evidence is None:
             self.evidence = Evidence(self.history.repo)
         return self.evidence
 
+    def on_head(self, sha: str | None) -> None:
+        if sha:
+            self.head = sha
+
     def on_edit(self, event: EventBase, path: str, before: str, after: str) -> list[TrajectoryRecord]:
         out: list[TrajectoryRecord] = []
         if path in self.current and self.current[path] != before:
             out.extend(self.flush("session", "", {}))  # the document was resynced: a new trajectory starts here
+        if not self.start:
+            self.start_head = self.head
         self.start.setdefault(path, before)
         self.current[path] = after
         diff: str = event.payload.diff  # type: ignore[attr-defined]
@@ -55,8 +78,7 @@ class SessionTrajectory:
         return out
 
     def on_feedback(self, event: EventBase, kind: str, summary: str, detail: dict[str, Any]) -> None:
-        if not self.steps and kind != "test_result":
-            return
+        """Feedback judges the version of the last code change before it (-1: the starting version)."""
         version = _last_code_step(self.steps)
         if kind in ("test_result", "suggestion_outcome"):
             action = "test_run" if kind == "test_result" else "suggestion"
@@ -79,11 +101,31 @@ class SessionTrajectory:
             Step(action="commit", ts=event.ts, commit=payload.sha, pull_request=pull, event_ids=[str(event.id)])
         )
         self._evidence().add_event(event).add_commit(payload.sha)
-        outcome = {"committed": True, "commit": payload.sha, "pull_request": pull}
+        out = self.flush("commit_message", payload.message, self._outcome(payload.sha))
+        self.head = payload.sha
+        return out
+
+    def _outcome(self, sha: str) -> dict[str, Any]:
+        pull = self.history.pr_of_commit.get(sha)
+        outcome: dict[str, Any] = {"committed": True, "commit": sha, "pull_request": pull}
         if pull is not None:
             self._evidence().pull_requests.add(pull)
             outcome["merged"] = self.history.pulls[pull].merged
-        return self.flush("commit_message", payload.message, outcome)
+        return outcome
+
+    def _link_edits(self) -> list[str]:
+        """Link each edit step still without a commit to the mined commit that contains its result."""
+        linked: list[str] = []
+        for step in self.steps:
+            if step.action != "edit" or step.commit is not None or step.path is None or step.ts is None:
+                continue
+            added = [text for _, text in parse_diff(step.diff).added if text.strip()]
+            step.commit = self.history.containing_commit(step.path, step.ts, added)
+            if step.commit is not None:
+                self._evidence().add_commit(step.commit)
+                if step.commit not in linked:
+                    linked.append(step.commit)
+        return linked
 
     def flush(self, source: str, task: str, outcome: dict[str, Any]) -> list[TrajectoryRecord]:
         """Emit the trajectory gathered so far (when it has an edit) and start afresh."""
@@ -91,9 +133,17 @@ class SessionTrajectory:
         record = None
         if any(step.action == "edit" for step in steps):
             paths = sorted(self.start)
+            linked = self._link_edits()
+            if source == "session" and linked:  # the session did not see its commit; the mined history did
+                task, source = self.history.commit_message(linked[-1]) or "", "commit_message"
+                outcome = self._outcome(linked[-1])
+            for covered in [*linked, outcome.get("commit")]:
+                if covered:
+                    self.covered.setdefault(covered, set()).update(paths)
             if not task:
                 task = "Uncommitted work on " + ", ".join(paths)
             outcome = {"committed": False, **outcome, "tests_passing": self.last_tests}
+            _add_changed_lines(evidence, self.start, self.current)
             record = TrajectoryRecord(
                 id=stable_id("trajectory", *evidence.event_ids[:1], *evidence.event_ids[-1:]),
                 provenance=evidence.provenance(),
@@ -101,6 +151,7 @@ class SessionTrajectory:
                 license=self.history.license,
                 task=task,
                 task_source=source,  # type: ignore[arg-type]
+                start_commit=self.start_head,
                 start_files={p: self.start[p] for p in paths},
                 steps=steps,
                 feedback=self.feedback,
@@ -164,6 +215,11 @@ def _parent_text(history: RepoHistory, parents: list[str], change: FileChange) -
     return history.text_at(parents[0], change.old_path or change.path) if parents else None
 
 
+def _first_parent(history: RepoHistory, sha: str) -> str | None:
+    info = history.commits.get(sha)
+    return info.parents[0] if info is not None and info.parents else None
+
+
 def commit_trajectory(history: RepoHistory, sha: str) -> TrajectoryRecord | None:
     """A commit outside any pull request: its message is the task, its per-file diffs the steps."""
     event = history.commit_event(sha)
@@ -177,11 +233,12 @@ def commit_trajectory(history: RepoHistory, sha: str) -> TrajectoryRecord | None
         return None
     return TrajectoryRecord(
         id=stable_id("trajectory", history.repo, sha),
-        provenance=evidence.provenance(),
+        provenance=_add_changed_lines(evidence, start, final).provenance(),
         language=_language(list(final)),
         license=history.license,
         task=event.payload.message,  # type: ignore[attr-defined]
         task_source="commit_message",
+        start_commit=_first_parent(history, sha),
         start_files=start,
         steps=steps,
         final_files=final,
@@ -211,10 +268,10 @@ def pull_request_trajectory(
     evidence.pull_requests.add(pull.number)
     task = f"{opened.payload.title}\n\n{opened.payload.body or ''}".strip()  # type: ignore[attr-defined]
     source = "pull_request"
+    evidence.issues.update(pull.linked_issues)
     issue_task = _issue_task(history, pull.linked_issues)
     if issue_task:
         task, source = issue_task, "issue"
-        evidence.issues.update(pull.linked_issues)
     start: dict[str, str] = {}
     final: dict[str, str] = {}
     timeline: list[tuple[Any, int, Step | EventBase]] = [
@@ -250,11 +307,13 @@ def pull_request_trajectory(
         return None
     return TrajectoryRecord(
         id=stable_id("trajectory", history.repo, "pr", pull.number),
-        provenance=evidence.provenance(),
+        provenance=_add_changed_lines(evidence, start, final).provenance(),
         language=_language(list(final)),
         license=history.license,
         task=task,
         task_source=source,  # type: ignore[arg-type]
+        start_commit=next((_first_parent(history, sha) for sha in pull.commits if sha in history.commits), None)
+        or pull.base_sha,
         start_files=start,
         steps=steps,
         feedback=feedback,
