@@ -79,6 +79,7 @@ class Capture:
         self.recordings: dict[Path, Recording] = {}
         self.documents: dict[str, Tracked] = {}
         self.survival = SurvivalTracker(s.survival_checkpoints, self.clock)
+        self.started_at = time.time()  # git actions from then on are recorded, even those before a session opens
         self.watcher = Watcher()
         self.test_history: dict[str, TestHistory] = {}  # by session id
         self._paused_until_check = 0.0
@@ -119,7 +120,7 @@ class Capture:
     def _watch(self, recording: Recording) -> None:
         """Poll the repository's `.git` and its test reports from the watcher thread."""
         s, root = self.settings, recording.repository.root
-        git = GitWatch(recording, s, self.salt(), self._record, self._committed)
+        git = GitWatch(recording, s, self.salt(), self._record, self._committed, since=self.started_at)
         self.watcher.add(f"git {recording.repository.id}", s.git_poll_seconds, git.poll)
         self.test_history[recording.session_id] = TestHistory()
         scanner = ReportScanner(root, s.junit_globs + recording.repository.junit_globs)
