@@ -147,13 +147,28 @@ class Capture:
         """Whether capture is paused; the spool's flag (set by any sidecar or the CLI) is re-read every second."""
         now = self.clock()
         if refresh or now >= self._paused_until_check:
-            self._paused = self.spool.get_state("paused") == "1"
             self._paused_until_check = now + 1.0
+            self._switch(self.spool.get_state("paused") == "1")
         return self._paused
 
     def set_paused(self, paused: bool) -> None:
         self.spool.set_state("paused", "1" if paused else "0")
-        self._paused, self._paused_until_check = paused, self.clock() + 1.0
+        self._paused_until_check = self.clock() + 1.0
+        self._switch(paused)
+
+    def _switch(self, paused: bool) -> None:
+        """Pausing records the episodes already under way; resuming records each open document afresh, because
+        what was typed in between is not recorded and later diffs must apply to something."""
+        if paused == self._paused:
+            return
+        if paused:
+            for episode in self.episodes.close_all():
+                self._emit_episode(episode)
+        self._paused = paused
+        if not paused:
+            for uri, tracked in list(self.documents.items()):
+                if (document := self.mirror.get(uri)) is not None:
+                    self._snapshot(tracked, document.text, document.version, document.language_id)
 
     def _record(self, recording: Recording, kind: str, payload: dict[str, Any], **kw: Any) -> EventBase | None:
         if self.paused() and kind not in ("session.started", "session.ended"):
@@ -198,12 +213,16 @@ class Capture:
             return
         self.documents[uri] = tracked
         self.mirror.open(uri, text, version, language_id)
+        self._moved_by_content(tracked, self._snapshot(tracked, text, version, language_id))
+
+    def _snapshot(self, tracked: Tracked, text: str, version: int | None, language_id: str | None) -> str:
+        """Record a document's whole (redacted) text as `document.opened`; returns its content hash."""
         red = self._redact(tracked, text)
         digest = content_hash(red.text)
         payload = {"language_id": language_id, "version": version, "text": red.text}
         payload |= {"content_hash": digest, "redactions": red.total}
         self._record(tracked.recording, "document.opened", payload, path=tracked.path, counts=red.counts)
-        self._moved_by_content(tracked, digest)
+        return digest
 
     def changed(self, uri: str, version: int | None, changes: Sequence[tuple[Range | None, str]]) -> None:
         """Apply changes to the mirror; the text before them is kept by the episode they start or extend."""
@@ -222,6 +241,8 @@ class Capture:
         document.version = episode.version_to = version
         for closed in switched:
             self._emit_episode(closed)
+        if self.paused():
+            self.episodes.close(uri)  # what is typed while paused is never recorded
 
     def saved(self, uri: str, text: str | None) -> None:
         tracked, document = self.documents.get(uri), self.mirror.get(uri)
