@@ -11,11 +11,10 @@ from typing import Any
 
 from lsp_agent import __version__
 from lsp_agent.episode import Episode, EpisodeTracker
-from lsp_agent.gitwatch import Committed, GitWatch, read_at
-from lsp_agent.junit import Report, ReportScanner
+from lsp_agent.gitwatch import read_at
 from lsp_agent.mirror import Mirror
 from lsp_agent.recording import Recording, content_hash, flush_orphan_gaps
-from lsp_agent.refactor import detect_rename
+from lsp_agent.refactor import MoveLog, detect_rename
 from lsp_agent.repository import (
     Repository,
     find_root,
@@ -26,10 +25,10 @@ from lsp_agent.repository import (
     repo_id,
     repository_settings,
 )
+from lsp_agent.repowatch import RepositoryWatch
 from lsp_agent.settings import Settings
 from lsp_agent.spool import Spool
 from lsp_agent.suggestion import SurvivalTracker, suggestion_payload
-from lsp_agent.testrun import TestHistory
 from lsp_agent.uploader import Uploader
 from lsp_agent.watcher import Watcher
 from trajectory.diffs import count_changes, unified_diff
@@ -41,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 Range = tuple[tuple[int, int], tuple[int, int]]
 SPOOL_FILE = "spool.sqlite3"
-MOVE_WINDOW_S = 30.0
 
 
 @dataclass
@@ -81,12 +79,11 @@ class Capture:
         self.survival = SurvivalTracker(s.survival_checkpoints, self.clock)
         self.started_at = time.time()  # git actions from then on are recorded, even those before a session opens
         self.watcher = Watcher()
-        self.test_history: dict[str, TestHistory] = {}  # by session id
+        self.watches: dict[str, RepositoryWatch] = {}  # by session id
         self._paused_until_check = 0.0
         self._paused = False
         self.notify: Callable[[str], None] = lambda message: logger.warning("%s", message)
-        self.deleted: dict[str, tuple[str, float]] = {}  # content hash -> (path, when) of deleted files
-        self.moves: dict[tuple[str | None, str], float] = {}  # (old, new) path -> when the move was recorded
+        self.moves = MoveLog(self.clock)
 
     # -- sessions -------------------------------------------------------------------------------------
     def start(self, roots: Sequence[Path]) -> None:
@@ -118,15 +115,9 @@ class Capture:
         return recording
 
     def _watch(self, recording: Recording) -> None:
-        """Poll the repository's `.git` and its test reports from the watcher thread."""
-        s, root = self.settings, recording.repository.root
-        git = GitWatch(recording, s, self.salt(), self._record, self._committed, since=self.started_at)
-        self.watcher.add(f"git {recording.repository.id}", s.git_poll_seconds, git.poll)
-        self.test_history[recording.session_id] = TestHistory()
-        scanner = ReportScanner(root, s.junit_globs + recording.repository.junit_globs)
-        self.watcher.add(
-            f"tests {recording.repository.id}", s.junit_poll_seconds, lambda: self._tests_ran(recording, scanner.scan())
-        )
+        watch = RepositoryWatch(recording, self.settings, self.salt(), self._record, self.survival, self.started_at)
+        self.watches[recording.session_id] = watch
+        watch.start(self.watcher)
 
     def _actor(self, root: Path) -> str:
         identity = self.settings.actor or git_identity(root) or "unknown"
@@ -268,7 +259,7 @@ class Capture:
             payload = {"content_hash": content_hash(self._redact(tracked, document.text).text)}
             self._record(tracked.recording, "document.closed", payload, path=tracked.path)
             if not (tracked.recording.repository.root / tracked.path).exists():
-                self.deleted[payload["content_hash"]] = (tracked.path, self.clock())
+                self.moves.delete(payload["content_hash"], tracked.path)
 
     # -- moves and suggestions -----------------------------------------------------------------------
     def moved(self, old_uri: str, new_uri: str) -> None:
@@ -287,19 +278,13 @@ class Capture:
 
     def _moved_by_content(self, tracked: Tracked, digest: str) -> None:
         """A delete followed by a create with the same content is a move (heuristic)."""
-        seen = self.deleted.pop(digest, None)
-        if seen is None or self.clock() - seen[1] > MOVE_WINDOW_S or seen[0] == tracked.path:
-            return
-        self._record_move(tracked, seen[0], heuristic=True)
+        if (old := self.moves.moved_from(digest, tracked.path)) is not None:
+            self._record_move(tracked, old, heuristic=True)
 
     def _record_move(self, tracked: Tracked, old_path: str | None, heuristic: bool) -> None:
-        # Editors announce a rename and also close and reopen the document: one move, whichever is seen first.
-        now, key = self.clock(), (old_path, tracked.path)
-        if now - self.moves.get(key, -MOVE_WINDOW_S) < MOVE_WINDOW_S:
-            return
-        self.moves[key] = now
-        payload = {"refactor": "move", "old_path": old_path, "new_path": tracked.path, "heuristic": heuristic}
-        self._record(tracked.recording, "refactor.detected", payload, path=tracked.path)
+        if self.moves.first(old_path, tracked.path):
+            payload = {"refactor": "move", "old_path": old_path, "new_path": tracked.path, "heuristic": heuristic}
+            self._record(tracked.recording, "refactor.detected", payload, path=tracked.path)
 
     def files_deleted(self, uris: Sequence[str]) -> None:
         """Deleted files (workspace/didDeleteFiles) are remembered by content: a create with it is a move."""
@@ -310,7 +295,7 @@ class Capture:
             root = tracked.recording.repository.root
             text = document.text if document is not None else read_at(root, "HEAD", tracked.path)
             if text is not None:
-                self.deleted[content_hash(self._redact(tracked, text).text)] = (tracked.path, self.clock())
+                self.moves.delete(content_hash(self._redact(tracked, text).text), tracked.path)
 
     def files_created(self, uris: Sequence[str]) -> None:
         """Created files (workspace/didCreateFiles) with the content of a file deleted just before are moves."""
@@ -386,8 +371,8 @@ class Capture:
             "redactions": sum(new.values()),
         }
         event = self._record(tracked.recording, "document.changed", payload, path=tracked.path, counts=new)
-        if event is not None and (history := self.test_history.get(tracked.recording.session_id)) is not None:
-            history.edited(event.id)
+        if event is not None and (watch := self.watches.get(tracked.recording.session_id)) is not None:
+            watch.history.edited(event.id)  # the next test run is linked to it
         self._after_episode(tracked, episode, before.text, after.text)
 
     def _after_episode(self, tracked: Tracked, episode: Episode, before: str, after: str) -> None:
@@ -406,24 +391,3 @@ class Capture:
             payload["position"] = {"line": line, "character": 0}
             self._record(tracked.recording, "suggestion.accepted", payload, path=tracked.path)
             self.survival.accepted(sid, tracked.uri, red, line, tracked.recording, tracked.path)
-
-    # -- outside the editor (called from the watcher thread) -----------------------------------------
-    def _committed(self, commit: Committed) -> None:
-        """The `commit` checkpoint of every suggestion accepted in this session, measured in the commit."""
-        root = commit.recording.repository.root
-        found = self.survival.at_commit(commit.recording, commit.sha, lambda path: read_at(root, commit.sha, path))
-        for tracked, payload in found:
-            self._record(tracked.owner, "suggestion.survival", payload, path=tracked.path)
-
-    def _tests_ran(self, recording: Recording, reports: list[Report]) -> None:
-        history = self.test_history[recording.session_id]
-        for report in reports:
-            counts: dict[str, int] = {}
-            for case in report.payload["tests"]:
-                if case.get("message"):
-                    red = redact(case["message"])
-                    case["message"] = red.text
-                    add_counts(counts, red.counts)
-            run_id = uuid7()
-            payload = history.link(report.payload, run_id) | {"git_head": read_head(recording.repository.root)[0]}
-            self._record(recording, "test.run", payload, path=report.path, counts=counts, event_id=run_id)

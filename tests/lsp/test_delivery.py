@@ -61,6 +61,7 @@ def test_backoff_is_exponential_with_jitter_and_capped(tmp_path: Path) -> None:
     spool.close()
 
 
+@pytest.mark.slow
 async def test_events_leave_the_spool_only_after_the_collector_acknowledged_them(tmp_path: Path) -> None:
     stub = IngestStub(token="sidecar-token")
     stub.faults = [Reply(500, {"detail": "database is locked"}) for _ in range(10_000)]  # 500 until cleared
@@ -160,3 +161,31 @@ async def test_full_spool_records_an_explicit_gap_and_delivers_the_rest(tmp_path
     assert covered == set(range(max(covered) + 1))  # every seq is either delivered or declared lost
     assert sum(g["payload"]["dropped"] for g in gaps) == status(data)["dropped"]
     assert delivered[-1]["kind"] == "session.ended"
+
+
+@pytest.mark.slow
+async def test_upload_command_ships_the_spool_now_or_says_why_not(tmp_path: Path) -> None:
+    import subprocess
+
+    from lsp.sidecar import sidecar_command
+
+    stub = IngestStub(token="t")
+    stub.faults = [Reply(500, {"detail": "down"}) for _ in range(10_000)]
+    server = StubServer(stub)
+    repo = make_repo(tmp_path / "repo")
+    data = tmp_path / "data"
+    env = _collector_env(data, server.url, "t", exit_drain_seconds=0, upload_interval=30)
+    try:
+        async with sidecar(repo, env) as client:
+            open_document(client, repo / "app.py")
+        queued = status(data)["queued"]
+        assert queued == 3
+        upload = [*sidecar_command(), "upload", "--timeout", "1"]
+        refused = subprocess.run(upload, env=env, capture_output=True, text=True)
+        assert refused.returncode == 1 and "3 events still queued (collector answered 500)" in refused.stderr
+        stub.faults.clear()
+        done = subprocess.run(upload, env=env, capture_output=True, text=True)
+    finally:
+        server.stop()
+    assert done.returncode == 0 and done.stdout.strip() == "spool empty"
+    assert len(stub.events) == queued and status(data)["queued"] == 0

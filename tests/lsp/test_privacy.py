@@ -76,6 +76,8 @@ def test_enable_and_disable_commands(tmp_path: Path) -> None:
 EXCLUDED = {
     ".env": "DB=1\n",
     ".env.local": "DB=2\n",
+    ".envrc": "export TOKEN=x\n",
+    "deploy/prod.env": "DB=3\n",
     "certs/server.pem": "pem\n",
     "deploy/prod.key": "key\n",
     "keys/id_rsa": "rsa\n",
@@ -157,6 +159,7 @@ async def test_ordinary_code_is_recorded_unchanged(tmp_path: Path) -> None:
     assert status(data)["redacted_total"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pseudonymised", [True, False])
 async def test_identities_are_pseudonymised_unless_configured_otherwise(tmp_path: Path, pseudonymised: bool) -> None:
     repo = make_repo(tmp_path / "repo")

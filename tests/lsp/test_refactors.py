@@ -68,6 +68,7 @@ def test_edits_that_are_not_renames(before: str, after: str) -> None:
     assert detect_rename(before, after) is None
 
 
+@pytest.mark.slow
 async def test_announced_rename_is_one_move_and_keeps_the_edits(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", files={"old.py": "x = 1\n"})
     data = tmp_path / "data"
@@ -95,6 +96,7 @@ async def test_announced_rename_is_one_move_and_keeps_the_edits(tmp_path: Path) 
     assert changed["path"] == "old.py" and changed["seq"] < move["seq"]  # recorded under the name it was made in
 
 
+@pytest.mark.slow
 async def test_delete_then_create_with_the_same_content_is_a_move(tmp_path: Path) -> None:
     text = "def helper():\n    return 42\n"
     repo = make_repo(tmp_path / "repo", files={"a.py": text, "b.py": "y = 1\n", "c.py": "z = 1\n"})

@@ -52,6 +52,7 @@ async def test_status_shows_queue_and_redactions_in_the_cli_and_the_lsp_command(
     assert token not in text and token not in str(from_lsp)
 
 
+@pytest.mark.slow
 async def test_pause_and_resume_from_the_cli_and_the_lsp(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     data = tmp_path / "data"
