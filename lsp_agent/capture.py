@@ -21,6 +21,7 @@ from lsp_agent.repository import (
     git_identity,
     is_excluded,
     is_opted_in,
+    opt_in,
     read_head,
     repo_id,
     repository_settings,
@@ -94,6 +95,14 @@ class Capture:
             found = find_root(root)
             if found is not None:
                 self.recording_for_root(found)
+
+    def enable(self, paths: Sequence[Path]) -> list[Path]:
+        """Opt the repositories holding `paths` in (local marker) and start recording there; returns their roots."""
+        roots = [root for path in paths if (root := find_root(path.resolve())) is not None]
+        for root in roots:
+            opt_in(root)
+            self.recording_for_root(root)
+        return roots
 
     def recording_for_root(self, root: Path) -> Recording | None:
         if root in self.recordings:

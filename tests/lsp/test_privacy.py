@@ -11,6 +11,7 @@ from lsp.secrets_corpus import ordinary_files, samples
 from lsp.sidecar import (
     change,
     edit,
+    execute,
     git,
     make_repo,
     open_document,
@@ -34,7 +35,9 @@ def _cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("how", ["committed file", "local marker", "setting", "capture_all", "not opted in"])
+@pytest.mark.parametrize(
+    "how", ["committed file", "local marker", "lsp command", "setting", "capture_all", "not opted in"]
+)
 async def test_capture_only_in_opted_in_repositories(tmp_path: Path, how: str) -> None:
     repo = make_repo(tmp_path / "repo", opt_in=how == "committed file")
     data = tmp_path / "data"
@@ -48,6 +51,9 @@ async def test_capture_only_in_opted_in_repositories(tmp_path: Path, how: str) -
     elif how == "capture_all":
         settings["capture_all"] = "true"
     async with sidecar(repo, sidecar_env(data, **settings)) as client:
+        if how == "lsp command":
+            assert await execute(client, "smartco.enable") == [str(repo)]
+            assert (repo / ".git" / "smartco-capture").is_file()
         doc = open_document(client, repo / "app.py")
         edit(client, doc, 2, change(1, 12, 1, 12, "0"))
         save(client, doc, "def main():\n    return 10\n")
