@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from lsp_agent.watcher import Watcher
 from trajectory.diffs import count_changes, unified_diff
 from trajectory.events import EventBase
 from trajectory.ids import uuid7
-from trajectory.privacy import Redaction, add_counts, pseudonymise, redact
+from trajectory.privacy import Redaction, pseudonymise, redact
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class Capture:
         self.watcher = Watcher()
         self.watches: dict[str, RepositoryWatch] = {}  # by session id
         self._paused_until_check = 0.0
+        self._lsp_thread = threading.get_ident()  # documents and episodes are only touched from this thread
         self._paused = False
         self.notify: Callable[[str], None] = lambda message: logger.warning("%s", message)
         self.moves = MoveLog(self.clock)
@@ -146,6 +148,8 @@ class Capture:
     def paused(self, refresh: bool = False) -> bool:
         """Whether capture is paused; the spool's flag (set by any sidecar or the CLI) is re-read every second."""
         now = self.clock()
+        if threading.get_ident() != self._lsp_thread:
+            return self._paused  # the watcher thread reads the state; the LSP thread's tick keeps it current
         if refresh or now >= self._paused_until_check:
             self._paused_until_check = now + 1.0
             self._switch(self.spool.get_state("paused") == "1")
@@ -320,17 +324,10 @@ class Capture:
 
     def suggestion(self, params: dict[str, Any]) -> None:
         """A suggestion shown, accepted or rejected, as reported by an editor plugin or a completion command."""
-        kind, payload = suggestion_payload(params)
+        kind, payload, counts = suggestion_payload(params)
         uri = str(params.get("uri") or "")
-        tracked = self.documents.get(uri) or self.track(uri)
-        if tracked is None:
+        if (tracked := self.documents.get(uri) or self.track(uri)) is None:
             return
-        counts: dict[str, int] = {}
-        for key in ("text", "context_before", "context_after"):
-            if key in payload:
-                red = redact(payload[key])
-                payload[key] = red.text
-                add_counts(counts, red.counts)
         self._record(tracked.recording, kind, payload, path=tracked.path, counts=counts)
         if kind == "suggestion.accepted":
             line = payload.get("position", {}).get("line")
@@ -339,7 +336,8 @@ class Capture:
             )
 
     def tick(self) -> None:
-        """Close idle episodes and measure suggestions whose survival checkpoint is due."""
+        """Notice a pause or resume, close idle episodes and measure suggestions whose checkpoint is due."""
+        self.paused()
         for episode in self.episodes.close_idle():
             self._emit_episode(episode)
         for tracked, payload in self.survival.due(self.text_of):
