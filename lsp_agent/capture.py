@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -11,37 +12,36 @@ from typing import Any
 
 from lsp_agent import __version__
 from lsp_agent.episode import Episode, EpisodeTracker
-from lsp_agent.gitwatch import Committed, GitWatch, read_at
-from lsp_agent.junit import Report, ReportScanner
+from lsp_agent.gitwatch import read_at
 from lsp_agent.mirror import Mirror
 from lsp_agent.recording import Recording, content_hash, flush_orphan_gaps
-from lsp_agent.refactor import detect_rename
+from lsp_agent.refactor import MoveLog, detect_rename
 from lsp_agent.repository import (
     Repository,
     find_root,
     git_identity,
     is_excluded,
     is_opted_in,
+    opt_in,
     read_head,
     repo_id,
     repository_settings,
 )
+from lsp_agent.repowatch import RepositoryWatch
 from lsp_agent.settings import Settings
 from lsp_agent.spool import Spool
 from lsp_agent.suggestion import SurvivalTracker, suggestion_payload
-from lsp_agent.testrun import TestHistory
 from lsp_agent.uploader import Uploader
 from lsp_agent.watcher import Watcher
 from trajectory.diffs import count_changes, unified_diff
 from trajectory.events import EventBase
 from trajectory.ids import uuid7
-from trajectory.privacy import Redaction, add_counts, pseudonymise, redact
+from trajectory.privacy import Redaction, pseudonymise, redact
 
 logger = logging.getLogger(__name__)
 
 Range = tuple[tuple[int, int], tuple[int, int]]
 SPOOL_FILE = "spool.sqlite3"
-MOVE_WINDOW_S = 30.0
 
 
 @dataclass
@@ -79,13 +79,14 @@ class Capture:
         self.recordings: dict[Path, Recording] = {}
         self.documents: dict[str, Tracked] = {}
         self.survival = SurvivalTracker(s.survival_checkpoints, self.clock)
+        self.started_at = time.time()  # git actions from then on are recorded, even those before a session opens
         self.watcher = Watcher()
-        self.test_history: dict[str, TestHistory] = {}  # by session id
+        self.watches: dict[str, RepositoryWatch] = {}  # by session id
         self._paused_until_check = 0.0
+        self._lsp_thread = threading.get_ident()  # documents and episodes are only touched from this thread
         self._paused = False
         self.notify: Callable[[str], None] = lambda message: logger.warning("%s", message)
-        self.deleted: dict[str, tuple[str, float]] = {}  # content hash -> (path, when) of deleted files
-        self.moves: dict[tuple[str | None, str], float] = {}  # (old, new) path -> when the move was recorded
+        self.moves = MoveLog(self.clock)
 
     # -- sessions -------------------------------------------------------------------------------------
     def start(self, roots: Sequence[Path]) -> None:
@@ -96,6 +97,14 @@ class Capture:
             found = find_root(root)
             if found is not None:
                 self.recording_for_root(found)
+
+    def enable(self, paths: Sequence[Path]) -> list[Path]:
+        """Opt the repositories holding `paths` in (local marker) and start recording there; returns their roots."""
+        roots = [root for path in paths if (root := find_root(path.resolve())) is not None]
+        for root in roots:
+            opt_in(root)
+            self.recording_for_root(root)
+        return roots
 
     def recording_for_root(self, root: Path) -> Recording | None:
         if root in self.recordings:
@@ -117,15 +126,9 @@ class Capture:
         return recording
 
     def _watch(self, recording: Recording) -> None:
-        """Poll the repository's `.git` and its test reports from the watcher thread."""
-        s, root = self.settings, recording.repository.root
-        git = GitWatch(recording, s, self.salt(), self._record, self._committed)
-        self.watcher.add(f"git {recording.repository.id}", s.git_poll_seconds, git.poll)
-        self.test_history[recording.session_id] = TestHistory()
-        scanner = ReportScanner(root, s.junit_globs + recording.repository.junit_globs)
-        self.watcher.add(
-            f"tests {recording.repository.id}", s.junit_poll_seconds, lambda: self._tests_ran(recording, scanner.scan())
-        )
+        watch = RepositoryWatch(recording, self.settings, self.salt(), self._record, self.survival, self.started_at)
+        self.watches[recording.session_id] = watch
+        watch.start(self.watcher)
 
     def _actor(self, root: Path) -> str:
         identity = self.settings.actor or git_identity(root) or "unknown"
@@ -145,14 +148,31 @@ class Capture:
     def paused(self, refresh: bool = False) -> bool:
         """Whether capture is paused; the spool's flag (set by any sidecar or the CLI) is re-read every second."""
         now = self.clock()
+        if threading.get_ident() != self._lsp_thread:
+            return self._paused  # the watcher thread reads the state; the LSP thread's tick keeps it current
         if refresh or now >= self._paused_until_check:
-            self._paused = self.spool.get_state("paused") == "1"
             self._paused_until_check = now + 1.0
+            self._switch(self.spool.get_state("paused") == "1")
         return self._paused
 
     def set_paused(self, paused: bool) -> None:
         self.spool.set_state("paused", "1" if paused else "0")
-        self._paused, self._paused_until_check = paused, self.clock() + 1.0
+        self._paused_until_check = self.clock() + 1.0
+        self._switch(paused)
+
+    def _switch(self, paused: bool) -> None:
+        """Pausing records the episodes already under way; resuming records each open document afresh, because
+        what was typed in between is not recorded and later diffs must apply to something."""
+        if paused == self._paused:
+            return
+        if paused:
+            for episode in self.episodes.close_all():
+                self._emit_episode(episode)
+        self._paused = paused
+        if not paused:
+            for uri, tracked in list(self.documents.items()):
+                if (document := self.mirror.get(uri)) is not None:
+                    self._snapshot(tracked, document.text, document.version, document.language_id)
 
     def _record(self, recording: Recording, kind: str, payload: dict[str, Any], **kw: Any) -> EventBase | None:
         if self.paused() and kind not in ("session.started", "session.ended"):
@@ -197,12 +217,16 @@ class Capture:
             return
         self.documents[uri] = tracked
         self.mirror.open(uri, text, version, language_id)
+        self._moved_by_content(tracked, self._snapshot(tracked, text, version, language_id))
+
+    def _snapshot(self, tracked: Tracked, text: str, version: int | None, language_id: str | None) -> str:
+        """Record a document's whole (redacted) text as `document.opened`; returns its content hash."""
         red = self._redact(tracked, text)
         digest = content_hash(red.text)
         payload = {"language_id": language_id, "version": version, "text": red.text}
         payload |= {"content_hash": digest, "redactions": red.total}
         self._record(tracked.recording, "document.opened", payload, path=tracked.path, counts=red.counts)
-        self._moved_by_content(tracked, digest)
+        return digest
 
     def changed(self, uri: str, version: int | None, changes: Sequence[tuple[Range | None, str]]) -> None:
         """Apply changes to the mirror; the text before them is kept by the episode they start or extend."""
@@ -221,6 +245,8 @@ class Capture:
         document.version = episode.version_to = version
         for closed in switched:
             self._emit_episode(closed)
+        if self.paused():
+            self.episodes.close(uri)  # what is typed while paused is never recorded
 
     def saved(self, uri: str, text: str | None) -> None:
         tracked, document = self.documents.get(uri), self.mirror.get(uri)
@@ -246,7 +272,7 @@ class Capture:
             payload = {"content_hash": content_hash(self._redact(tracked, document.text).text)}
             self._record(tracked.recording, "document.closed", payload, path=tracked.path)
             if not (tracked.recording.repository.root / tracked.path).exists():
-                self.deleted[payload["content_hash"]] = (tracked.path, self.clock())
+                self.moves.delete(payload["content_hash"], tracked.path)
 
     # -- moves and suggestions -----------------------------------------------------------------------
     def moved(self, old_uri: str, new_uri: str) -> None:
@@ -265,19 +291,13 @@ class Capture:
 
     def _moved_by_content(self, tracked: Tracked, digest: str) -> None:
         """A delete followed by a create with the same content is a move (heuristic)."""
-        seen = self.deleted.pop(digest, None)
-        if seen is None or self.clock() - seen[1] > MOVE_WINDOW_S or seen[0] == tracked.path:
-            return
-        self._record_move(tracked, seen[0], heuristic=True)
+        if (old := self.moves.moved_from(digest, tracked.path)) is not None:
+            self._record_move(tracked, old, heuristic=True)
 
     def _record_move(self, tracked: Tracked, old_path: str | None, heuristic: bool) -> None:
-        # Editors announce a rename and also close and reopen the document: one move, whichever is seen first.
-        now, key = self.clock(), (old_path, tracked.path)
-        if now - self.moves.get(key, -MOVE_WINDOW_S) < MOVE_WINDOW_S:
-            return
-        self.moves[key] = now
-        payload = {"refactor": "move", "old_path": old_path, "new_path": tracked.path, "heuristic": heuristic}
-        self._record(tracked.recording, "refactor.detected", payload, path=tracked.path)
+        if self.moves.first(old_path, tracked.path):
+            payload = {"refactor": "move", "old_path": old_path, "new_path": tracked.path, "heuristic": heuristic}
+            self._record(tracked.recording, "refactor.detected", payload, path=tracked.path)
 
     def files_deleted(self, uris: Sequence[str]) -> None:
         """Deleted files (workspace/didDeleteFiles) are remembered by content: a create with it is a move."""
@@ -288,7 +308,7 @@ class Capture:
             root = tracked.recording.repository.root
             text = document.text if document is not None else read_at(root, "HEAD", tracked.path)
             if text is not None:
-                self.deleted[content_hash(self._redact(tracked, text).text)] = (tracked.path, self.clock())
+                self.moves.delete(content_hash(self._redact(tracked, text).text), tracked.path)
 
     def files_created(self, uris: Sequence[str]) -> None:
         """Created files (workspace/didCreateFiles) with the content of a file deleted just before are moves."""
@@ -304,17 +324,10 @@ class Capture:
 
     def suggestion(self, params: dict[str, Any]) -> None:
         """A suggestion shown, accepted or rejected, as reported by an editor plugin or a completion command."""
-        kind, payload = suggestion_payload(params)
+        kind, payload, counts = suggestion_payload(params)
         uri = str(params.get("uri") or "")
-        tracked = self.documents.get(uri) or self.track(uri)
-        if tracked is None:
+        if (tracked := self.documents.get(uri) or self.track(uri)) is None:
             return
-        counts: dict[str, int] = {}
-        for key in ("text", "context_before", "context_after"):
-            if key in payload:
-                red = redact(payload[key])
-                payload[key] = red.text
-                add_counts(counts, red.counts)
         self._record(tracked.recording, kind, payload, path=tracked.path, counts=counts)
         if kind == "suggestion.accepted":
             line = payload.get("position", {}).get("line")
@@ -323,7 +336,8 @@ class Capture:
             )
 
     def tick(self) -> None:
-        """Close idle episodes and measure suggestions whose survival checkpoint is due."""
+        """Notice a pause or resume, close idle episodes and measure suggestions whose checkpoint is due."""
+        self.paused()
         for episode in self.episodes.close_idle():
             self._emit_episode(episode)
         for tracked, payload in self.survival.due(self.text_of):
@@ -364,8 +378,8 @@ class Capture:
             "redactions": sum(new.values()),
         }
         event = self._record(tracked.recording, "document.changed", payload, path=tracked.path, counts=new)
-        if event is not None and (history := self.test_history.get(tracked.recording.session_id)) is not None:
-            history.edited(event.id)
+        if event is not None and (watch := self.watches.get(tracked.recording.session_id)) is not None:
+            watch.history.edited(event.id)  # the next test run is linked to it
         self._after_episode(tracked, episode, before.text, after.text)
 
     def _after_episode(self, tracked: Tracked, episode: Episode, before: str, after: str) -> None:
@@ -384,24 +398,3 @@ class Capture:
             payload["position"] = {"line": line, "character": 0}
             self._record(tracked.recording, "suggestion.accepted", payload, path=tracked.path)
             self.survival.accepted(sid, tracked.uri, red, line, tracked.recording, tracked.path)
-
-    # -- outside the editor (called from the watcher thread) -----------------------------------------
-    def _committed(self, commit: Committed) -> None:
-        """The `commit` checkpoint of every suggestion accepted in this session, measured in the commit."""
-        root = commit.recording.repository.root
-        found = self.survival.at_commit(commit.recording, commit.sha, lambda path: read_at(root, commit.sha, path))
-        for tracked, payload in found:
-            self._record(tracked.owner, "suggestion.survival", payload, path=tracked.path)
-
-    def _tests_ran(self, recording: Recording, reports: list[Report]) -> None:
-        history = self.test_history[recording.session_id]
-        for report in reports:
-            counts: dict[str, int] = {}
-            for case in report.payload["tests"]:
-                if case.get("message"):
-                    red = redact(case["message"])
-                    case["message"] = red.text
-                    add_counts(counts, red.counts)
-            run_id = uuid7()
-            payload = history.link(report.payload, run_id) | {"git_head": read_head(recording.repository.root)[0]}
-            self._record(recording, "test.run", payload, path=report.path, counts=counts, event_id=run_id)

@@ -13,7 +13,7 @@ from lsp_agent.recording import Recording
 from lsp_agent.reflog import GitAction, ReflogReader
 from lsp_agent.repository import git_dir, is_excluded, read_head
 from lsp_agent.settings import Settings
-from trajectory.privacy import Redaction, add_counts, redact
+from trajectory.privacy import Redaction, add_counts, redact, redact_diff
 from trajectory.sources import GitError
 from trajectory.sources.git import commit_event
 from trajectory.sources.gitlog import iter_commits
@@ -41,6 +41,7 @@ class GitWatch:
         salt: str,
         emit: Emit,
         on_commit: Callable[[Committed], None] | None = None,
+        since: float | None = None,
     ) -> None:
         self.recording = recording
         self.root = recording.repository.root
@@ -48,7 +49,7 @@ class GitWatch:
         self.salt = salt
         self.emit = emit
         self.on_commit = on_commit
-        self.reader = ReflogReader(git_dir(self.root) / "logs" / "HEAD")
+        self.reader = ReflogReader(git_dir(self.root) / "logs" / "HEAD", since)
 
     def poll(self) -> int:
         """Record what happened since the last poll; returns how many actions were seen."""
@@ -111,7 +112,7 @@ class GitWatch:
             if is_excluded(change["path"], self.settings, self.recording.repository.exclude):
                 change["diff"] = None
             elif change.get("diff"):
-                red: Redaction = redact(change["diff"])
+                red: Redaction = redact_diff(change["diff"])
                 change["diff"] = red.text
                 add_counts(counts, red.counts)
         return payload, counts

@@ -17,7 +17,6 @@ from lsp_agent.settings import from_editor
 
 logger = logging.getLogger(__name__)
 SUGGESTION_NOTIFICATION = "smartco/suggestion"
-COMMANDS = ("smartco.status", "smartco.pause", "smartco.resume", "smartco.suggestion", "smartco.enable")
 
 
 def workspace_roots(params: types.InitializeParams) -> list[Path]:
@@ -155,6 +154,14 @@ def _register_commands(server: SidecarServer) -> None:
         if ls.capture is not None:
             ls.capture.set_paused(False)
         return True
+
+    @server.command("smartco.enable")
+    def enable(ls: SidecarServer, *args: Any) -> list[str]:
+        """Opt the workspace's repositories (or the paths given) in, for this engineer, and start recording."""
+        if ls.capture is None:
+            return []
+        paths = [Path(str(a)) for a in args if isinstance(a, str)] or getattr(ls, "roots", [])
+        return [str(root) for root in ls.guarded("smartco.enable", ls.capture.enable, paths) or []]
 
     @server.command("smartco.suggestion")
     def suggestion_command(ls: SidecarServer, *args: Any) -> bool:

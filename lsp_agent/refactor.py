@@ -1,9 +1,10 @@
-"""Refactor detection in an edit episode: the same identifier replaced in several places in one burst."""
+"""Refactors: an identifier replaced in several places in one edit burst (rename), files deleted and created (move)."""
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from trajectory.diffs import split_lines
@@ -11,6 +12,7 @@ from trajectory.diffs import split_lines
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\s+|.")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MIN_OCCURRENCES = 2
+MOVE_WINDOW_S = 30.0  # a delete and a create this close together, with the same content, are a move
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,28 @@ def _count(old_line: str, new_line: str) -> int:
     return sum(1 for x, y in zip(_TOKEN.findall(old_line), _TOKEN.findall(new_line), strict=True) if x != y)
 
 
-def same_content_move(deleted: dict[str, str], created: dict[str, str]) -> list[tuple[str, str]]:
-    """(old path, new path) pairs where a deleted file reappears elsewhere with the same content hash."""
-    by_hash = {digest: path for path, digest in deleted.items()}
-    return [(by_hash[digest], path) for path, digest in created.items() if digest in by_hash]
+class MoveLog:
+    """Files deleted lately, by content hash, and the moves already recorded (so each move is recorded once)."""
+
+    def __init__(self, clock: Callable[[], float], window: float = MOVE_WINDOW_S) -> None:
+        self.clock, self.window = clock, window
+        self.deleted: dict[str, tuple[str, float]] = {}  # content hash -> (path, when)
+        self.recorded: dict[tuple[str | None, str], float] = {}  # (old, new) -> when
+
+    def delete(self, digest: str, path: str) -> None:
+        self.deleted[digest] = (path, self.clock())
+
+    def moved_from(self, digest: str, path: str) -> str | None:
+        """The path a file created at `path` with this content was deleted from just before, if any."""
+        seen = self.deleted.pop(digest, None)
+        if seen is None or self.clock() - seen[1] > self.window or seen[0] == path:
+            return None
+        return seen[0]
+
+    def first(self, old: str | None, new: str) -> bool:
+        """True once per move within the window (editors announce a rename and also close and reopen)."""
+        now, key = self.clock(), (old, new)
+        if now - self.recorded.get(key, -self.window) < self.window:
+            return False
+        self.recorded[key] = now
+        return True

@@ -65,10 +65,25 @@ class GitAction:
 class ReflogReader:
     """Reads the lines appended to a reflog since the last read, and folds them into actions."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, since: float | None = None) -> None:
+        """Start at the end of the reflog, or after its last entry older than `since` (a Unix time)."""
         self.path = path
-        self.offset = self._size()
+        self.offset = self._size() if since is None else self._offset_after(int(since))
         self._rebase_from: str | None = None  # HEAD before a rebase that is still in progress
+
+    def _offset_after(self, since: int) -> int:
+        # Entries carry whole seconds: one written in the second the session started counts as new.
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return 0
+        offset = 0
+        for raw in data.splitlines(keepends=True):
+            match = _LINE.match(raw.decode("utf-8", "replace").rstrip("\n"))
+            if not raw.endswith(b"\n") or (match is not None and int(match.group("ts")) >= since):
+                break
+            offset += len(raw)
+        return offset
 
     def _size(self) -> int:
         try:

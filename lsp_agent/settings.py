@@ -12,8 +12,8 @@ from typing import Any
 from lsp_agent.errors import SettingsError
 
 DEFAULT_EXCLUDES = (
-    ".env",
-    ".env.*",
+    ".env*",
+    "*.env",
     "*.pem",
     "*.key",
     "*.p12",

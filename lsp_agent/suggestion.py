@@ -10,13 +10,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lsp_agent.errors import SettingsError
+from trajectory.privacy import add_counts, redact
 
 SUGGESTION_EVENTS = ("shown", "accepted", "rejected")
 CHECKPOINT_LABELS = ("30s", "2m", "10m")
 
 
-def suggestion_payload(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """(event kind, payload) from an editor's `smartco/suggestion` notification; raises SettingsError if invalid."""
+def suggestion_payload(params: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, int]]:
+    """(event kind, redacted payload, redaction counts) from a suggestion signal; raises SettingsError if invalid."""
+    kind, payload = _payload_of(params)
+    counts: dict[str, int] = {}
+    for key in ("text", "context_before", "context_after"):
+        if key in payload:
+            red = redact(payload[key])
+            payload[key] = red.text
+            add_counts(counts, red.counts)
+    return kind, payload, counts
+
+
+def _payload_of(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     event = params.get("event")
     if event not in SUGGESTION_EVENTS:
         raise SettingsError(f"suggestion event must be one of {SUGGESTION_EVENTS}, not {event!r}")

@@ -140,6 +140,77 @@ def redact(text: str) -> Redaction:
     return Redaction(text, dict(counts))
 
 
+_KEY_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_BODY = re.compile(r"^(?:[A-Za-z0-9+/=]{16,}|[A-Za-z-]+: .*)$")  # base64, or a PEM header like Proc-Type
+_DIFF_HEADER = ("--- ", "+++ ", "@@", "diff ", "index ", "\\")
+
+
+def redact_diff(diff: str) -> Redaction:
+    """Redact a unified diff line by line, keeping its shape (each line its prefix and ending, hunks their counts).
+
+    A hunk may show only part of a private key (its context lines), which `redact` cannot recognise in isolation:
+    on each side of the diff, the lines from a BEGIN marker on, and the key-body lines that lead up to an END
+    marker, are redacted whole.
+    """
+    lines = diff.split("\n")
+    keys = _key_lines(lines, "+") | _key_lines(lines, "-")
+    counts: Counter[str] = Counter()
+    out = []
+    for i, line in enumerate(lines):
+        if line.startswith("@@"):
+            out.append(_hunk_header(line, counts))
+        elif line.startswith(_DIFF_HEADER) or not line:
+            out.append(line)
+        elif i in keys:
+            out.append(line[0] + "[REDACTED:private_key]")
+            if i - 1 not in keys:
+                counts["private_key"] += 1
+        else:
+            red = redact(line[1:])
+            counts.update(red.counts)
+            out.append(line[0] + red.text)
+    return Redaction("\n".join(out), dict(counts))
+
+
+def _hunk_header(line: str, counts: Counter[str]) -> str:
+    """git puts the nearest "function" line after a hunk's header: inside a key, that is a line of the key."""
+    head, sep, context = line.partition(" @@ ")
+    if not sep:
+        return line
+    if _KEY_BEGIN.search(context) or _KEY_END.search(context) or re.fullmatch(r"[A-Za-z0-9+/=]{40,}", context.strip()):
+        counts["private_key"] += 1
+        return f"{head} @@ [REDACTED:private_key]"
+    red = redact(context)
+    counts.update(red.counts)
+    return f"{head} @@ {red.text}"
+
+
+def _key_lines(lines: list[str], side: str) -> set[int]:
+    """Indices of the lines of `lines` that belong to a private key, on the side of the diff `side` shows."""
+    found: set[int] = set()
+    inside = False
+    run: list[int] = []  # key-body lines seen since the last line that was not one
+    for i, line in enumerate(lines):
+        if line.startswith("@@"):
+            inside, run = False, []
+        if line.startswith(_DIFF_HEADER) or line[:1] not in (" ", side):
+            continue
+        body = line[1:]
+        if _KEY_BEGIN.search(body):
+            inside = True
+        if inside or _KEY_END.search(body):
+            found.update([*run, i])
+            run = []
+        elif _KEY_BODY.match(body.strip()):
+            run.append(i)
+        else:
+            run = []
+        if _KEY_END.search(body):
+            inside = False
+    return found
+
+
 def add_counts(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
     """Add redaction counts into `total` (in place) and return it."""
     for kind, n in more.items():

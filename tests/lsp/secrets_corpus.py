@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import random
 import string
+import sysconfig
 from dataclasses import dataclass
+from pathlib import Path
 
 ALNUM = string.ascii_letters + string.digits
 UPPER = string.ascii_uppercase + string.digits
@@ -86,3 +89,19 @@ def samples(seed: int = 7) -> list[Sample]:
     add("conn.cs", 'var conn = "Server=db;User Id=app;Password={s};";\n', _r(rng, ALNUM, 14) + "9")
     add("main.go", 'var authToken := "{s}"\n', _r(rng, ALNUM, 30))
     return out
+
+
+def ordinary_files() -> list[Path]:
+    """Ordinary code that names passwords, tokens and keys without holding any: none of it may be redacted."""
+    std = Path(sysconfig.get_paths()["stdlib"])
+    # Left out on purpose, because their docstrings assign literal example passwords (redacting them is right):
+    # urllib/request.py (`passwd='geheim$parole'`) and pydantic/types.py (`password='IAmSensitive'`).
+    names = ["argparse.py", "subprocess.py", "http/client.py", "smtplib.py", "ftplib.py", "getpass.py", "netrc.py"]
+    names += ["configparser.py", "imaplib.py", "poplib.py", "ssl.py", "secrets.py", "hmac.py", "xmlrpc/client.py"]
+    files = [std / n for n in names]
+    site = Path(importlib.import_module("httpx").__file__).parents[1]  # type: ignore[arg-type]
+    for package in ("httpx", "click", "pygls", "sqlalchemy/engine", "git", "uvicorn", "starlette", "pydantic"):
+        files += sorted(f for f in (site / package).rglob("*.py") if f.name != "types.py" or package != "pydantic")
+    root = Path(__file__).resolve().parents[2]
+    files += sorted((root / "lsp_agent").glob("*.py")) + sorted((root / "trajectory").rglob("*.py"))
+    return [f for f in files if f.is_file()]

@@ -112,6 +112,7 @@ async def test_batched_changes_and_shutdown_without_exit_flush_everything(tmp_pa
     assert replay(spooled(data), "app.py") == "def main():\n" + line + "    return 1\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["exit", "stdin closed"])
 async def test_editor_gone_without_shutdown_still_flushes(tmp_path: Path, how: str) -> None:
     repo = make_repo(tmp_path / "repo")

@@ -131,3 +131,16 @@ def test_reflog_reader_folds_entries_into_actions(tmp_path: Path) -> None:
     assert (actions[2].from_ref, actions[2].to_ref) == ("main", "topic")
     assert reader.poll() == []
     assert parse_line("not a reflog line") is None
+
+
+def test_reflog_reader_started_late_still_sees_what_happened_since_the_session_began(tmp_path: Path) -> None:
+    a, b, c = ("a" * 40, "b" * 40, "c" * 40)
+    log = tmp_path / "HEAD"
+    log.write_text(
+        _line("0" * 40, a, "commit (initial): one") + _line(a, b, "commit: two").replace("1700000000", "1700000009")
+    )
+    reader = ReflogReader(log, since=1700000005.5)  # the session began between the two commits
+    assert [(x.kind, x.new) for x in reader.poll()] == [("commit", b)]
+    with log.open("a") as handle:
+        handle.write(_line(b, c, "commit: three"))
+    assert [x.new for x in reader.poll()] == [c]

@@ -61,6 +61,7 @@ async def test_advertises_incremental_sync_and_save_with_text_and_nothing_compet
     assert set(caps.execute_command_provider.commands) >= {"smartco.status", "smartco.pause", "smartco.resume"}
 
 
+@pytest.mark.slow
 async def test_completion_is_offered_only_when_an_endpoint_is_configured(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     env = sidecar_env(tmp_path / "data", completion_url="http://127.0.0.1:9/v1")
@@ -94,6 +95,7 @@ async def _connect(port: int, timeout: float = 30.0) -> LanguageClient:
     raise AssertionError(f"nothing listening on port {port}")
 
 
+@pytest.mark.slow
 async def test_tcp_transport_records_like_stdio(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     data = tmp_path / "data"
@@ -140,6 +142,7 @@ def test_precedence_defaults_file_env_flags(tmp_path: Path) -> None:
     assert problems == [] and editor.idle_seconds == 0.7 and editor.batch_max_events == 60  # editor > flag
 
 
+@pytest.mark.slow
 async def test_precedence_in_the_running_sidecar(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     data = tmp_path / "data"
@@ -190,6 +193,7 @@ async def test_invalid_options_are_shown_and_defaults_used_never_a_crash(tmp_pat
     assert spooled(data)[0]["actor"].startswith("u_")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options", [["not", "an", "object"], {"smartco": 3}])
 async def test_malformed_initialization_options_are_shown(tmp_path: Path, options: object) -> None:
     repo = make_repo(tmp_path / "repo")

@@ -57,6 +57,7 @@ async def _complete(client, doc: str, line: int, character: int) -> types.Comple
     return result
 
 
+@pytest.mark.slow
 async def test_completion_proxy_items_carry_a_command_and_acceptance_is_exact(tmp_path: Path) -> None:
     endpoint = Endpoint([_completions(" * 2", " + 41"), Reply(500, {"error": "overloaded"}), _completions(" - 1")])
     text = f"KEY = '{SECRET}'\n\ndef main():\n    return 1\n"

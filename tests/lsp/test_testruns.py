@@ -108,7 +108,7 @@ def test_scanner_reads_each_new_or_changed_report_once(tmp_path: Path) -> None:
 async def test_fail_to_pass_is_linked_to_the_edits_between_runs(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", files={"calc.py": CALC, "test_calc.py": TESTS})
     data = tmp_path / "data"
-    env = sidecar_env(data, junit_poll_seconds=0.2)
+    env = sidecar_env(data, junit_poll_seconds=0.2, junit_globs=".smartco/test-results/*.xml,out/*-results.xml")
     async with sidecar(repo, env, options={"idle_seconds": 0.2}) as client:
         await until(lambda: spooled_kind(data, "session.started"))
         run_pytest(repo)
@@ -121,8 +121,10 @@ async def test_fail_to_pass_is_linked_to_the_edits_between_runs(tmp_path: Path) 
         episode = (await until(lambda: spooled_kind(data, "document.changed")))[0]
         run_pytest(repo)
         second = (await until(lambda: spooled_kind(data, "test.run")[1:]))[0]
-        run_pytest(repo, "--junitxml=reports/junit-unit.xml", "--no-smartco-report")
+        run_pytest(repo, "--junitxml=reports/junit-unit.xml", "--no-smartco-report")  # not a glob of this session
+        run_pytest(repo, "--junitxml=out/unit-results.xml", "--no-smartco-report")
         third = (await until(lambda: spooled_kind(data, "test.run")[2:]))[0]
+    assert len(spooled_kind(data, "test.run")) == 3  # reports/junit-unit.xml matches none of the globs set
     for event in (first, second, third):
         parse_event(event)
     one, two, three = first["payload"], second["payload"], third["payload"]
@@ -132,7 +134,7 @@ async def test_fail_to_pass_is_linked_to_the_edits_between_runs(tmp_path: Path) 
     assert (two["passed"], two["failed"]) == (2, 0)
     assert two["previous_run_id"] == first["id"] and two["fixed"] == ["test_calc.py::test_add"]
     assert two["edits_since_previous"] == [episode["id"]]  # the edit that made the test pass
-    assert third["path"] == "reports/junit-unit.xml" and three["previous_run_id"] == second["id"]
+    assert third["path"] == "out/unit-results.xml" and three["previous_run_id"] == second["id"]
     assert {t["test_id"] for t in three["tests"]} == {
         "test_calc.test_add",
         "test_calc.test_zero",
