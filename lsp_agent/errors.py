@@ -17,3 +17,7 @@ class SpoolError(LspAgentError):
 
 class UploadError(LspAgentError):
     """The collector refused or could not take a batch."""
+
+
+class SessionScriptError(LspAgentError):
+    """The quickstart's scripted editing session could not run or deliver its events."""
