@@ -123,7 +123,8 @@ async def test_collector_down_for_part_of_a_session_loses_nothing(tmp_path: Path
             collector.start()
             for i in range(3):
                 typist.line(f"during_{i} = {i}")
-            await until(lambda: drained(data) and uploaded(data) >= 8)
+            # All six saves stored and nothing queued: no batch is in flight when the collector dies.
+            await until(lambda: kinds(collected(collector)).count("document.saved") == 6 and drained(data))
             collector.kill()  # down again, this time by a crash, mid-session
             for i in range(2):
                 typist.line(f"after_{i} = {i}")
