@@ -30,12 +30,21 @@ def ianvs() -> None:
     help="models.yaml with the candidates (default: the bm25 baseline and the oracle).",
 )
 @click.option("--tasks", default=",".join(TASKS), show_default=True, help="Comma-separated tasks to export.")
-def export_command(dataset_dir: Path, out_dir: Path, models_file: Path | None, tasks: str) -> None:
+@click.option(
+    "--max-test-samples",
+    "max_test",
+    type=click.IntRange(1),
+    default=None,
+    help="At most this many test samples per task, spread evenly over the test split (default: all).",
+)
+def export_command(
+    dataset_dir: Path, out_dir: Path, models_file: Path | None, tasks: str, max_test: int | None
+) -> None:
     """Write one Ianvs folder per task from a dataset built by `smartco dataset build`."""
     try:
         candidates = load_candidates(models_file) if models_file else list(DEFAULT_CANDIDATES)
         chosen = [name.strip() for name in tasks.split(",") if name.strip()]
-        exported = export_benchmark(dataset_dir, out_dir, candidates, chosen)
+        exported = export_benchmark(dataset_dir, out_dir, candidates, chosen, max_test)
     except IanvsExportError as err:
         raise click.ClickException(str(err)) from err
     if not exported:

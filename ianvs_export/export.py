@@ -16,7 +16,17 @@ from ianvs_export.candidate import Candidate, dump_candidates
 from ianvs_export.errors import ExportError
 from ianvs_export.judge import SUMMARY_FILE
 from ianvs_export.llm_dataset import write_split
-from ianvs_export.task import HUMAN_METRICS, LLM_JUDGE_METRICS, LOWER_IS_BETTER, TASKS, TaskSpec, iter_samples
+from ianvs_export.sandbox import SandboxLimits, run_python
+from ianvs_export.scoring import checked_program
+from ianvs_export.task import (
+    HUMAN_METRICS,
+    LLM_JUDGE_METRICS,
+    LOWER_IS_BETTER,
+    TASKS,
+    Sample,
+    TaskSpec,
+    iter_samples,
+)
 from ianvs_export.validate import validate_folder
 
 logger = logging.getLogger(__name__)
@@ -77,9 +87,16 @@ def names(task: str) -> dict[str, str]:
 
 
 def export_benchmark(
-    dataset_dir: Path, out_dir: Path, candidates: Sequence[Candidate], tasks: Sequence[str] | None = None
+    dataset_dir: Path,
+    out_dir: Path,
+    candidates: Sequence[Candidate],
+    tasks: Sequence[str] | None = None,
+    max_test: int | None = None,
 ) -> list[TaskExport]:
-    """Export the chosen tasks (default: all) and validate each folder; tasks without test samples are skipped."""
+    """Export the chosen tasks (default: all) and validate each folder; tasks without test samples are skipped.
+
+    `max_test` keeps at most that many test samples per task, spread evenly over the test split (a shorter run
+    on a small edge node; the same samples every time)."""
     if not dataset_dir.is_dir():
         raise ExportError(f"dataset directory {dataset_dir} does not exist")
     if out_dir.exists() and not out_dir.is_dir():
@@ -89,19 +106,28 @@ def export_benchmark(
         raise ExportError(f"unknown task(s) {', '.join(unknown)}; choose from {', '.join(TASKS)}")
     if not candidates:
         raise ExportError("no candidate models to benchmark")
+    if max_test is not None and max_test < 1:
+        raise ExportError(f"--max-test-samples must be at least 1, not {max_test}")
     exported = []
     for name in tasks or list(TASKS):
-        result = export_task(dataset_dir, out_dir / name, TASKS[name], candidates)
+        result = export_task(dataset_dir, out_dir / name, TASKS[name], candidates, max_test=max_test)
         if result is not None:
             exported.append(result)
     return exported
 
 
 def export_task(
-    dataset_dir: Path, folder: Path, task: TaskSpec, candidates: Sequence[Candidate], human: bool = False
+    dataset_dir: Path,
+    folder: Path,
+    task: TaskSpec,
+    candidates: Sequence[Candidate],
+    human: bool = False,
+    max_test: int | None = None,
 ) -> TaskExport | None:
     """Write one task's folder; None (and nothing written) when the dataset has no test sample for it."""
-    test = list(iter_samples(dataset_dir, task, "test"))
+    test = spread(list(iter_samples(dataset_dir, task, "test")), max_test)
+    if task.name == "generation":
+        verify_tests(test)
     if not test:
         logger.warning("task %s: no test samples, not exported", task.name)
         return None
@@ -111,9 +137,43 @@ def export_task(
     )
     write_split(folder / "data" / "test", test, task.name, "test", task.prompt)
     metrics = [*task.metrics, *judged_metrics(folder, human)]
+    if task.name == "generation" and not any(sample.extras.get("tests") for sample in test):
+        # no test sample has runnable tests: a pass@1 of 0 for every model, the oracle too, would mislead
+        logger.warning("generation: no test sample has tests its reference passes; pass@1 is not measured")
+        metrics = [name for name in metrics if name != "pass_at_1"]
     write_task_files(folder, task, candidates, metrics)
     validate_folder(folder)
     return TaskExport(task.name, folder, train, len(test), metrics)
+
+
+def spread(items: list[Any], limit: int | None) -> list[Any]:
+    """At most `limit` items, evenly spaced over the list and in its order (all of them without a limit)."""
+    if limit is None or len(items) <= limit:
+        return items
+    return [items[index * len(items) // limit] for index in range(limit)]
+
+
+def verify_tests(samples: list[Sample], limits: SandboxLimits | None = None) -> int:
+    """Keep a sample's tests only when the engineer's own code passes them in the sandbox.
+
+    Tests mined from a repository often need the rest of it (imports, fixtures, services); run beside the
+    function alone they fail whatever a model writes, so they would only measure the sandbox. Such a sample
+    stays in the benchmark for its other metrics, with `tests_dropped` saying why it has no pass@k. Returns
+    how many samples lost their tests.
+    """
+    dropped = 0
+    for sample in samples:
+        tests = str(sample.extras.get("tests") or "")
+        if not tests:
+            continue
+        program = checked_program(sample.response, tests, str(sample.extras.get("entry_point") or ""))
+        if not run_python(program, limits).passed:
+            sample.extras["tests"] = ""
+            sample.extras["tests_dropped"] = "the reference solution does not pass them in the sandbox"
+            dropped += 1
+    if dropped:
+        logger.warning("generation: %d of the test samples' tests fail on the reference itself; dropped", dropped)
+    return dropped
 
 
 def judged_metrics(folder: Path, human: bool = False) -> tuple[str, ...]:
@@ -175,7 +235,7 @@ def _algorithm(n: dict[str, str], candidates: Sequence[Candidate]) -> dict[str, 
 
 
 def _job(task: TaskSpec, n: dict[str, str], metrics: Sequence[str]) -> dict[str, Any]:
-    order = [task.main_metric, *[m for m in metrics if m != task.main_metric]]
+    order = [m for m in metrics if m == task.main_metric] + [m for m in metrics if m != task.main_metric]
     sort_by = [{name: "ascend" if name in LOWER_IS_BETTER else "descend"} for name in order[:3]]
     return {
         "benchmarkingjob": {

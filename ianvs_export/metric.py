@@ -6,6 +6,7 @@ import ast
 import keyword
 import math
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 
@@ -150,9 +151,10 @@ def identifier_f1(reference: str, hypothesis: str) -> float:
 
 
 def syntax_valid(code: str) -> bool:
-    """Whether the code parses as Python."""
+    """Whether the code parses as Python; a block cut out of a class or a function (uniformly indented, as a
+    method is) is judged without its common indentation."""
     try:
-        ast.parse(code)
+        ast.parse(textwrap.dedent(code))
     except (SyntaxError, ValueError):
         return False
     return True

@@ -46,10 +46,13 @@ def export_and_run(
     console: Console,
     openai_base_url: str | None = None,
     openai_model: str = "default",
+    max_test: int | None = None,
 ) -> BenchmarkStageResult:
-    """Export every task that has test samples, run it without Ianvs, print each leaderboard."""
+    """Export every task that has test samples (at most `max_test` each), run it without Ianvs, print each
+    leaderboard."""
     result = BenchmarkStageResult()
-    exported = export_benchmark(dataset_dir, out_dir, quickstart_candidates(openai_base_url, openai_model))
+    candidates = quickstart_candidates(openai_base_url, openai_model)
+    exported = export_benchmark(dataset_dir, out_dir, candidates, max_test=max_test)
     if not exported:
         console.print("[yellow]benchmark: the dataset has no test samples for any task; nothing to run[/yellow]")
     for item in exported:

@@ -62,6 +62,7 @@ class SessionStageResult:
     repo_path: Path
     kinds: dict[str, int] = field(default_factory=dict)  # event kind -> count, as the collector holds them
     tests_run: bool = False
+    repo_id: str = ""  # the `repo` of the recorded events
 
 
 def record_session(collector_url: str, token: str, workdir: Path, console: Console) -> SessionStageResult:
@@ -70,7 +71,8 @@ def record_session(collector_url: str, token: str, workdir: Path, console: Conso
     base = Path(tempfile.mkdtemp(prefix="session-", dir=workdir))
     repo = scratch_repository(base / "calc")
     data = base / "spool"
-    view = CollectorView(collector_url, token, repo_id(repo))
+    repository = repo_id(repo)
+    view = CollectorView(collector_url, token, repository)
     tests_run = find_spec("pytest") is not None
     with console.status("recording a scripted editing session through the sidecar"):
         asyncio.run(_drive(repo, sidecar_environment(collector_url, token, base), view, base, tests_run))
@@ -85,7 +87,7 @@ def record_session(collector_url: str, token: str, workdir: Path, console: Conso
         f"({listed}); {spooled} spooled, {uploaded} uploaded{note}",
         soft_wrap=True,
     )
-    return SessionStageResult(spooled, uploaded, sessions, repo, kinds, tests_run)
+    return SessionStageResult(spooled, uploaded, sessions, repo, kinds, tests_run, repository)
 
 
 def _git(repo: Path, *args: str) -> str:

@@ -21,10 +21,14 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from trajectory.align.options import BuildOptions
+from trajectory.splits import repo_group, split_of
+
 MARKER = ".smartco-quickstart"
 PROJECT = "quickstart"
 OPENAI_ENV = "SMARTCO_OPENAI_BASE_URL"
 OPENAI_MODEL_ENV = "SMARTCO_OPENAI_MODEL"
+SPLIT_RATIOS = (0.5, 0.0, 0.5)
 
 
 class QuickstartError(click.ClickException):
@@ -41,6 +45,7 @@ class QuickstartSettings:
     openai_base_url: str | None = None
     openai_model: str = "default"
     keep_running: bool = False
+    max_test_samples: int = 40
 
 
 @dataclass
@@ -91,11 +96,17 @@ def run_quickstart(settings: QuickstartSettings, console: Console) -> Quickstart
     result = QuickstartResult()
     with _collector(settings.out, console) as collector:
         stage = _stage_runner(console, result)
-        stage("sample", lambda: _send_sample(collector, settings.out, console))
-        stage("capture", lambda: _record_session(collector, settings.out, console))
-        stage("history", lambda: _import_history(collector, settings, console))
+        samples = stage("sample", lambda: _send_sample(collector, settings.out, console))
+        session = stage("capture", lambda: _record_session(collector, settings.out, console))
+        history = stage("history", lambda: _import_history(collector, settings, console))
         result.stats = _print_stats(collector, console)
-        built = stage("dataset", lambda: _build_dataset(collector, settings.out, console))
+        seed = split_seed([samples, [session.repo_id, history.repo_id]], SPLIT_RATIOS)
+        console.print(
+            f"splits by repository, ratios {SPLIT_RATIOS}, seed {seed}: the first seed that puts one GitHub sample "
+            "and one of the two code repositories in train and the others in test"
+        )
+        options = BuildOptions(split_by="repo", ratios=SPLIT_RATIOS, seed=seed)
+        built = stage("dataset", lambda: _build_dataset(collector, settings.out, console, options))
         result.records = built.kind_counts()
         bench = stage("benchmark", lambda: _run_benchmark(settings, console))
         result.leaderboards = bench.leaderboards
@@ -152,28 +163,33 @@ def _collector(out: Path, console: Console) -> Iterator[Any]:
         collector.stop()
 
 
-def _send_sample(collector: Any, out: Path, console: Console) -> Any:
+def _send_sample(collector: Any, out: Path, console: Console) -> list[str]:
+    """Send the embedded GitHub sample, one repository per folder; the repository ids, in folder order."""
     from trajectory.sources.githubimport import GitHubImportSettings, import_github_files
     from trajectory.sources.quickstart import QUICKSTART_SALT
     from trajectory.sources.sink import CollectorSink
 
-    sample = resources.files("smartco") / "sample" / "github"
-    with resources.as_file(sample) as folder:
-        files = tuple(sorted(Path(folder).glob("*.json")))
-        settings = GitHubImportSettings(
-            salt=QUICKSTART_SALT, state_path=out / "github-state.json", destination=collector.url, files=files
-        )
-        sink = CollectorSink(collector.url, collector.token)
-        try:
-            result = import_github_files(settings, sink)
-        finally:
-            sink.close()
-    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(result.kinds.items()))
-    console.print(
-        f"sent the embedded GitHub sample of {result.repo_id} over HTTP: {kinds}; "
-        f"{result.delivery.accepted} stored, {result.delivery.duplicate} duplicate, {result.delivery.rejected} rejected"
-    )
-    return result
+    repos: list[str] = []
+    with resources.as_file(resources.files("smartco") / "sample" / "github") as folder:
+        for repo_folder in sorted(p for p in Path(folder).iterdir() if p.is_dir()):
+            settings = GitHubImportSettings(
+                salt=QUICKSTART_SALT,
+                state_path=out / "github-state.json",
+                destination=collector.url,
+                files=(repo_folder,),
+            )
+            sink = CollectorSink(collector.url, collector.token)
+            try:
+                result = import_github_files(settings, sink)
+            finally:
+                sink.close()
+            kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(result.kinds.items()))
+            console.print(
+                f"sent the embedded GitHub sample of {result.repo_id} over HTTP: {kinds}; {result.delivery.accepted} "
+                f"stored, {result.delivery.duplicate} duplicate, {result.delivery.rejected} rejected"
+            )
+            repos.append(result.repo_id)
+    return repos
 
 
 def _record_session(collector: Any, out: Path, console: Console) -> Any:
@@ -204,18 +220,35 @@ def _print_stats(collector: Any, console: Console) -> dict[str, Any]:
     return stats
 
 
-def _build_dataset(collector: Any, out: Path, console: Console) -> Any:
-    from trajectory.align.options import BuildOptions
+def split_seed(families: list[list[str]], ratios: tuple[float, float, float], tries: int = 1000) -> int:
+    """The first seed under which every family of repositories has one in train and one in test.
+
+    A demo on a handful of repositories still splits leakage-free by repository; it only picks the seed, so
+    that each task has something to learn from and something to be tested on.
+    """
+    for seed in range(tries):
+        splits = [{split_of(repo_group(repo), seed, ratios) for repo in family} for family in families]
+        if all({"train", "test"} <= found for found in splits):
+            return seed
+    return 0
+
+
+def _build_dataset(collector: Any, out: Path, console: Console, options: BuildOptions) -> Any:
     from trajectory.align.quickstart import build_from_collector
 
-    return build_from_collector(collector.url, collector.token, out / "dataset", console, BuildOptions())
+    return build_from_collector(collector.url, collector.token, out / "dataset", console, options)
 
 
 def _run_benchmark(settings: QuickstartSettings, console: Console) -> Any:
     from ianvs_export.quickstart import export_and_run
 
     return export_and_run(
-        settings.out / "dataset", settings.out / "benchmark", console, settings.openai_base_url, settings.openai_model
+        settings.out / "dataset",
+        settings.out / "benchmark",
+        console,
+        settings.openai_base_url,
+        settings.openai_model,
+        max_test=settings.max_test_samples,
     )
 
 

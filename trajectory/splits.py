@@ -20,7 +20,12 @@ def group_of(record: RecordBase, split_by: Literal["repo", "session"], session: 
     """
     if split_by == "session" and session is not None:
         return f"session:{record.provenance.repo}:{session}"
-    return f"repo:{record.provenance.repo}"
+    return repo_group(record.provenance.repo)
+
+
+def repo_group(repo: str) -> str:
+    """The group of everything from one repository (`--split-by repo`)."""
+    return f"repo:{repo}"
 
 
 def split_of(group: str, seed: int, ratios: tuple[float, float, float]) -> str:

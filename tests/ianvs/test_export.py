@@ -13,11 +13,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from ianvs_export import metric
 from ianvs_export.basemodel import CodeModel
 from ianvs_export.candidate import DEFAULT_CANDIDATES, Candidate, load_candidates
 from ianvs_export.errors import ExportError, ModelsConfigError
-from ianvs_export.export import JOB_FILE, export_benchmark, names
-from ianvs_export.llm_dataset import read_split
+from ianvs_export.export import JOB_FILE, export_benchmark, names, spread
+from ianvs_export.llm_dataset import read_side, read_split
 from ianvs_export.prompt import PROMPTS
 from ianvs_export.registry import REGISTERED, load_module, lookup
 from ianvs_export.task import FIELD_CAP, LOWER_IS_BETTER, TASKS
@@ -326,3 +327,51 @@ def test_cli_reports_a_bad_models_yaml_in_one_line(
 def test_cli_rejects_an_unknown_task(dataset_dir: Path, tmp_path: Path) -> None:
     code, output = _cli("ianvs", "export", str(dataset_dir), "--out", str(tmp_path / "b"), "--tasks", "poetry")
     assert code == 1 and "unknown task(s) poetry" in output
+
+
+def test_max_test_samples_keeps_an_even_spread_of_the_test_split(dataset_dir: Path, tmp_path: Path) -> None:
+    full = {item.task: item.test for item in export_benchmark(dataset_dir, tmp_path / "full", DEFAULT_CANDIDATES)}
+    capped = export_benchmark(dataset_dir, tmp_path / "capped", DEFAULT_CANDIDATES, max_test=1)
+    assert {item.task: item.test for item in capped} == {task: 1 for task in full}
+    assert max(full.values()) > 1  # the cap really removed samples somewhere
+    for item in capped:
+        kept = read_split(item.folder / "data" / "test" / "metadata.json")
+        every = read_split(tmp_path / "full" / item.task / "data" / "test" / "metadata.json")
+        assert (kept.x, kept.y) == (every.x[:1], every.y[:1])  # an even spread of one is the first sample
+    code, output = _cli("ianvs", "export", str(dataset_dir), "--out", str(tmp_path / "c"), "--max-test-samples", "0")
+    assert code != 0 and "--max-test-samples" in output
+
+
+def test_spread_is_even_ordered_and_keeps_short_lists() -> None:
+    assert spread(list(range(10)), 3) == [0, 3, 6]
+    assert spread(list(range(10)), 4) == [0, 2, 5, 7]
+    assert spread([1, 2], 5) == [1, 2]
+    assert spread([1, 2], None) == [1, 2]
+
+
+def test_generation_tests_are_kept_only_when_the_reference_passes_them(dataset_dir: Path, tmp_path: Path) -> None:
+    path = dataset_dir / "generation" / "test.jsonl"
+    records = list(read_records(path))
+    needs_repo = records[0].model_copy(update={"tests": "from mypkg.fixtures import sample_titles\n\n"
+                                               "def test_titles():\n    assert sample_titles()\n"})
+    write_records(path, [needs_repo, *records[1:]])
+    (item,) = export_benchmark(dataset_dir, tmp_path / "bench", DEFAULT_CANDIDATES, ["generation"])
+    side = {row["id"]: row["extras"] for row in read_side(item.folder / "data" / "test")}
+    assert side[needs_repo.id]["tests"] == "" and "reference" in side[needs_repo.id]["tests_dropped"]
+    assert all(side[record.id]["tests"] for record in records[1:])  # self-contained tests stay
+
+
+def test_syntax_of_a_method_cut_out_of_its_class_is_valid() -> None:
+    method = "    def total(self) -> int:\n        return sum(self.values)\n"
+    assert metric.syntax_valid(method)
+    assert not metric.syntax_valid("    def total(self) -> int:\n  return 1\n")
+
+
+def test_generation_without_any_runnable_tests_does_not_rank_by_pass_at_1(dataset_dir: Path, tmp_path: Path) -> None:
+    path = dataset_dir / "generation" / "test.jsonl"
+    write_records(path, [record.model_copy(update={"tests": None}) for record in read_records(path)])
+    (item,) = export_benchmark(dataset_dir, tmp_path / "bench", DEFAULT_CANDIDATES, ["generation"])
+    assert "pass_at_1" not in item.metrics
+    job = yaml.safe_load((item.folder / JOB_FILE).read_text())["benchmarkingjob"]
+    assert next(iter(job["rank"]["sort_by"][0])) == item.metrics[0] != "pass_at_1"
+    validate_folder(item.folder)
