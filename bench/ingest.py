@@ -161,6 +161,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--clients", type=int, default=2, help="concurrent HTTP senders")
+    parser.add_argument("--workers", type=int, default=2, help="collector worker processes (one per core here)")
     parser.add_argument("--postgres", default=os.environ.get("SMARTCO_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     events = [synthetic_event(i) for i in range(args.events)]
@@ -170,14 +171,14 @@ def main() -> int:
     figures = []
     with tempfile.TemporaryDirectory() as tmp:
         raw = sqlite_raw_rate(Path(tmp) / "raw.db", rows)
-        with running_collector(Path(tmp) / "http") as collector:
+        with running_collector(Path(tmp) / "http", workers=args.workers) as collector:
             http = http_rate(collector.url, collector.token, events, args.clients)
         print(f"sqlite: raw executemany {raw:,.0f} rows/s, HTTP ingest {http:,.0f} events/s, ratio {http / raw:.2f}")
         figures.append(figure("ingest_sqlite_ratio", http / raw, 0.75))
         if args.postgres:
             copy = postgres_copy_rate(fresh_pg_schema(args.postgres, "bench_copy"), rows)
             pg_url = fresh_pg_schema(args.postgres, "bench_http")
-            with running_collector(Path(tmp) / "pg", database_url=pg_url, workers=2) as collector:
+            with running_collector(Path(tmp) / "pg", database_url=pg_url, workers=args.workers) as collector:
                 http_pg = http_rate(collector.url, collector.token, events, args.clients)
             print(
                 f"postgres: raw COPY {copy:,.0f} rows/s, HTTP ingest {http_pg:,.0f} events/s, "

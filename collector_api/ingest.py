@@ -8,12 +8,14 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from collector_api.auth import Principal
 from collector_api.deps import get_state, require
 from collector_api.errors import BadRequest, TooLarge
-from collector_api.store import prepare_batch, store_batch
+from collector_api.store import PreparedBatch, prepare_batch, prepare_events, store_batch
+from trajectory.events import Event, EventBase
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["events"])
@@ -75,6 +77,36 @@ def gunzip(data: bytes, limit: int) -> bytes:
     return out
 
 
+class _Batch(BaseModel):
+    events: list[Event]  # type: ignore[valid-type]  # a runtime-built discriminated union
+
+
+_OBJECT_BATCH = TypeAdapter(_Batch)
+_ARRAY_BATCH: TypeAdapter[list[EventBase]] = TypeAdapter(list[Event])  # type: ignore[valid-type]
+
+
+def fast_events(body: bytes) -> list[EventBase] | None:
+    """Every event of a body in which all are valid, parsed and validated in one pass (pydantic-core reads the
+    JSON itself: about a third cheaper than decoding, then validating item by item); None for anything else,
+    which then takes the item-by-item path that explains each rejection."""
+    try:
+        if body.lstrip()[:1] == b"[":
+            return list(_ARRAY_BATCH.validate_json(body))
+        return list(_OBJECT_BATCH.validate_json(body).events)
+    except ValidationError:
+        return None
+
+
+def prepare(project_id: int, body: bytes, max_batch: int) -> PreparedBatch:
+    """The batch of a request body, validated and turned into rows (CPU work, before any transaction)."""
+    events = fast_events(body)
+    if events is None:
+        return prepare_batch(project_id, decode_batch(body, max_batch))
+    if len(events) > max_batch:
+        raise TooLarge(f"batch of {len(events)} events is over the limit of {max_batch}")
+    return prepare_events(project_id, events)
+
+
 def decode_batch(body: bytes, max_batch: int) -> list[Any]:
     """The list of event objects in a body: `{"events": [...]}` or a bare list."""
     try:
@@ -93,8 +125,7 @@ def decode_batch(body: bytes, max_batch: int) -> list[Any]:
 async def post_events(request: Request, principal: Principal = Depends(require("ingest"))) -> Response:
     state = get_state(request)
     body = await read_body(request, state.settings.max_body_bytes)
-    items = decode_batch(body, state.settings.max_batch)
-    batch = await run_in_threadpool(prepare_batch, principal.project_id, items)
+    batch = await run_in_threadpool(prepare, principal.project_id, body, state.settings.max_batch)
     result = await run_in_threadpool(state.write, lambda conn: store_batch(conn, batch))
     state.metrics.count_events(result.accepted, result.duplicate, result.rejected)
     log.info(

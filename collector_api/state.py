@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import sqlalchemy as sa
 
@@ -24,8 +25,11 @@ class CollectorState:
         self.settings = settings
         self.engine = make_engine(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
         self.metrics = Metrics()
-        # SQLite has one writer at a time: queue writers of this process here instead of spinning on SQLITE_BUSY.
+        # SQLite has one writer at a time: queue writers of this process on a thread lock, and the processes of
+        # one collector on a lock file beside the database. SQLite's own busy handler would sleep in growing
+        # steps (up to 100 ms) while the other process holds the lock; a file lock wakes the next writer at once.
         self._write_lock = threading.Lock() if is_sqlite(self.engine) else None
+        self._lock_file = _lock_file(self.engine)
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
@@ -39,9 +43,10 @@ class CollectorState:
                 if self._write_lock is None:
                     with self.engine.begin() as conn:
                         return work(conn)
-                with self._write_lock, self.engine.begin() as conn:
-                    # IMMEDIATE takes SQLite's write lock now: other processes wait (busy timeout) instead of
-                    # failing later, and a look-up followed by an insert cannot be raced.
+                with self._write_lock, _exclusive(self._lock_file), self.engine.begin() as conn:
+                    # IMMEDIATE takes SQLite's write lock now: another writer (say `smartco collector migrate`)
+                    # makes us wait (busy timeout) instead of failing later, and a look-up followed by an insert
+                    # cannot be raced.
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
                     return work(conn)
             except sa.exc.OperationalError as err:
@@ -53,6 +58,28 @@ class CollectorState:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._lock_file is not None:
+            self._lock_file.close()
+
+
+def _lock_file(engine: sa.Engine) -> IO[bytes] | None:
+    """The lock file of an SQLite database file (None for PostgreSQL or an in-memory database)."""
+    database = engine.url.database
+    if not is_sqlite(engine) or not database or database == ":memory:":
+        return None
+    return open(f"{database}.write-lock", "ab")
+
+
+@contextmanager
+def _exclusive(handle: IO[bytes] | None) -> Iterator[None]:
+    if handle is None:
+        yield
+        return
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _retryable(err: sa.exc.OperationalError) -> bool:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
@@ -65,9 +64,8 @@ def validate_batch(items: Sequence[Any]) -> tuple[list[EventBase | None], list[d
     return valid, outcomes
 
 
-def _row(event: EventBase, item: Any, project_id: int, now: datetime) -> dict[str, Any]:
-    """The row of a validated event. The body is the event as the client sent it (it passed validation, so
-    every reader can parse it again); serialising the model once more costs more than the whole insert."""
+def _row(event: EventBase, project_id: int, now: datetime) -> dict[str, Any]:
+    """The row of a validated event; its body is the canonical JSON of the event (UTC times, no nulls)."""
     return {
         "id": str(event.id),
         "project_id": project_id,
@@ -80,7 +78,7 @@ def _row(event: EventBase, item: Any, project_id: int, now: datetime) -> dict[st
         "path": event.path,
         "source": event.source,
         "received_at": now,
-        "body": orjson.dumps(item).decode(),
+        "body": EVENT_ADAPTER.dump_json(event, exclude_none=True).decode(),
     }
 
 
@@ -98,13 +96,21 @@ class PreparedBatch:
 def prepare_batch(project_id: int, items: Sequence[Any]) -> PreparedBatch:
     """Validate every item and build its row; CPU work that needs no database and runs before the transaction."""
     valid, outcomes = validate_batch(items)
+    return prepare_events(project_id, valid, outcomes)
+
+
+def prepare_events(
+    project_id: int, valid: Sequence[EventBase | None], outcomes: list[dict[str, str] | None] | None = None
+) -> PreparedBatch:
+    """Rows of events already validated (None marks an item rejected with its outcome given)."""
+    outcomes = outcomes if outcomes is not None else [None] * len(valid)
     now = datetime.now(UTC)
     first_index: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
-    for index, (event, item) in enumerate(zip(valid, items, strict=True)):
+    for index, event in enumerate(valid):
         if event is None:
             continue
-        row = _row(event, item, project_id, now)
+        row = _row(event, project_id, now)
         if row["id"] in first_index:
             outcomes[index] = {"id": row["id"], "status": "duplicate"}
             continue
