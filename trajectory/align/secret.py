@@ -53,11 +53,16 @@ def scan(text: str) -> Redaction | None:
     Cached: the same file texts recur in many records of one session. The detector first runs on the lines that
     hold a hint only, and on the whole text only when they hold a secret.
     """
-    masked = text.replace(_URL_MARKER, _MASK)
-    if not any(_line_holds_secret(line) for line in candidate_lines(masked)):
+    if not holds_secret(text):
         return None
-    found = redact(masked)
+    found = redact(text.replace(_URL_MARKER, _MASK))
     return Redaction(found.text.replace(_MASK, _URL_MARKER), found.counts) if found.counts else None
+
+
+def holds_secret(text: str) -> bool:
+    """Whether `text` holds a secret (the capture's markers are not secrets)."""
+    masked = text.replace(_URL_MARKER, _MASK)
+    return any(_line_holds_secret(line) for line in candidate_lines(masked))
 
 
 def find_secret(text: str) -> str | None:
