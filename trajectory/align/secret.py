@@ -16,8 +16,8 @@ _HINTS = (
     "_test_", "sk-", "npm_", "pypi-AgE", "SG.", "eyJ", "AccountKey=", "://",
 )  # fmt: skip
 _NAME_HINTS = ("passw", "pwd", "secret", "token", "key", "credential")
-# The capture's marker for a URL credential reads as `user:password` itself (`://[REDACTED:url_credential]@host`):
-# it is masked while scanning, so that the second scan does not count the first one's work as a secret.
+# The capture's marker for a URL credential, between the scheme and the `@host`, reads as a `user:password`
+# itself: it is masked while scanning, so that the second scan does not count the first one's work as a secret.
 _URL_MARKER = "[REDACTED:url_credential]"
 _MASK = "\x00smartco-redacted\x00"
 
