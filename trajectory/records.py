@@ -240,34 +240,18 @@ def record_to_dict(record: RecordBase) -> dict[str, Any]:
     return data
 
 
-def _natural(key: str) -> tuple[str, int]:
-    """`answer_2` before `answer_10`: a trailing number sorts as a number."""
-    head = key.rstrip("0123456789")
-    return (head, int(key[len(head) :])) if len(head) < len(key) else (key, -1)
-
-
-def _ordered(data: Any) -> Any:
-    """Every mapping with its keys in natural order, so that the bytes do not depend on how a dict was built."""
-    if isinstance(data, dict):
-        return {key: _ordered(data[key]) for key in sorted(data, key=_natural)}
-    if isinstance(data, list):
-        return [_ordered(item) for item in data]
-    return data
-
-
 def record_to_json(record: RecordBase) -> bytes:
     """One JSONL line (without newline), keys in a fixed order so that rebuilding is byte-identical.
 
-    Issues open with the seed's keys in the seed's order (question, user_login, created_at, updated_at, body,
-    answer_1, answer_2, ..., each answer's keys in the seed's order too); everything else, and every nested
-    mapping, is in natural key order.
+    Keys follow the record's field order (mappings inside are built in a fixed order too: the aligners never
+    fill one from a set). Issues open with the seed's keys in the seed's order (question, user_login,
+    created_at, updated_at, body, answer_1, answer_2, ..., each answer's keys in the seed's order too).
     """
     return dict_to_json(record_to_dict(record))
 
 
 def dict_to_json(data: dict[str, Any]) -> bytes:
     """`record_to_json` of a record already in its `record_to_dict` form."""
-    data = _ordered(data)
     if data.get("kind") == "issue":
         answers = [key for key in data if key.startswith("answer_")]
         head = {key: data.pop(key) for key in SEED_ISSUE_KEYS}

@@ -102,3 +102,19 @@ def test_the_quickstart_stage_builds_from_its_collector_and_prints_counts(tmp_pa
     for kind, splits in result.counts.items():
         assert rows[kind] == [str(splits[split]) for split in ("train", "validation", "test")]
     assert result.kind_counts()["trajectory"] >= 1 and (tmp_path / "out" / "manifest.json").is_file()
+
+
+def test_the_progress_display_counts_events_then_records(tmp_path: Path, events: Path) -> None:
+    from trajectory.align.builder import build
+    from trajectory.align.options import BuildOptions
+    from trajectory.align.progress import console_progress
+    from trajectory.align.source import FileSource
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with console_progress(console) as progress:
+        result = build(FileSource(events), tmp_path / "out", BuildOptions(), progress)
+    shown = screen.getvalue()
+    assert "events" in shown and f"{result.events_read:,}" in shown
+    with console_progress(console, enabled=False) as nothing:
+        assert nothing is None

@@ -7,6 +7,7 @@ import logging
 import tempfile
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from trajectory.align.card import write_card
@@ -17,7 +18,8 @@ from trajectory.align.quality import QualityGate
 from trajectory.align.repository import RepositoryAligner
 from trajectory.align.source import EventSource
 from trajectory.align.spill import Spill
-from trajectory.splits import SPLITS, Splitter
+from trajectory.records import RecordBase
+from trajectory.splits import SPLITS, Splitter, group_of
 
 log = logging.getLogger(__name__)
 
@@ -56,46 +58,59 @@ def _ingest(source: EventSource, spill: Spill, result: BuildResult, progress: Pr
     log.info("spilled %d events, kept %d (%s)", spill.events_read, spill.events_kept, dict(spill.dropped))
 
 
+@dataclass
+class _Placement:
+    """Where each aligned record goes: its split (or the time cut), the quality gate, then its file."""
+
+    options: BuildOptions
+    gate: QualityGate
+    writer: DatasetWriter
+    dropped: Counter[str]
+    groups: dict[str, set[str]] = field(default_factory=lambda: {split: set() for split in SPLITS})
+
+    def __post_init__(self) -> None:
+        options = self.options
+        self.splitter = Splitter(options.split_by, options.seed, options.ratios, options.test_after)
+
+    def place(self, record: RecordBase, session: str | None) -> None:
+        if record.kind not in self.options.kinds:
+            return
+        split = self.splitter.assign(record, session)
+        if split is None:
+            self.dropped["before_test_cut"] += 1
+            return
+        kept = self.gate.admit(record)
+        if kept is not None:
+            self.writer.write(split, kept)
+            self.groups[split].add(group_of(record, self.options.split_by, session))
+
+
 def _align(
     spill: Spill, tmp: Path, out_dir: Path, options: BuildOptions, result: BuildResult, progress: Progress | None
 ) -> None:
-    dropped: Counter[str] = Counter(spill.dropped)
     gate = QualityGate(tmp, options)
-    splitter = Splitter(options.split_by, options.seed, options.ratios, options.test_after)
-    writer = DatasetWriter(out_dir, options.kinds)
-    groups: dict[str, set[str]] = {split: set() for split in SPLITS}
+    placement = _Placement(options, gate, DatasetWriter(out_dir, options.kinds), Counter(spill.dropped))
     licenses: set[str] = set()
     aligned = 0
     try:
         for repo in spill.repos():
-            aligner = RepositoryAligner(spill, repo, options, dropped)
+            aligner = RepositoryAligner(spill, repo, options, placement.dropped)
             if aligner.history.license:
                 licenses.add(aligner.history.license)
             for record, session in aligner.run():
+                placement.place(record, session)
                 aligned += 1
-                if record.kind not in options.kinds:
-                    continue
-                split = splitter.assign(record, session)
-                if split is None:
-                    dropped["before_test_cut"] += 1
-                    continue
-                kept = gate.admit(record)
-                if kept is not None:
-                    writer.write(split, kept)
-                    groups[split].add(
-                        f"{options.split_by}:{session if options.split_by == 'session' and session else repo}"
-                    )
                 if progress is not None and aligned % 1000 == 0:
                     progress("records", aligned)
             result.repositories += 1
             result.sessions += aligner.sessions
             log.debug("aligned %s: %d sessions, %d records so far", repo, aligner.sessions, aligned)
     finally:
-        result.files = writer.close()
+        result.files = placement.writer.close()
         gate.close()
-    dropped.update(gate.dropped)
-    result.dropped = dict(dropped)
+    result.dropped = dict(placement.dropped + gate.dropped)
     result.redacted = dict(gate.redacted)
-    result.groups = {split: len(names) for split, names in groups.items()}
+    result.groups = {split: len(names) for split, names in placement.groups.items()}
     result.licenses = sorted(licenses)
-    result.counts = {kind: {split: writer.counts[(kind, split)] for split in SPLITS} for kind in options.kinds}
+    counts = placement.writer.counts
+    result.counts = {kind: {split: counts[(kind, split)] for split in SPLITS} for kind in options.kinds}

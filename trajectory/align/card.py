@@ -44,58 +44,66 @@ def _front_matter(result: BuildResult) -> list[str]:
     return [*lines, "---", ""]
 
 
-def render_card(result: BuildResult) -> str:
-    lines = _front_matter(result)
-    lines += ["# smartco aligned dataset", ""]
-    lines += [
-        "Records that tie engineers' feedback (review comments, test results, suggestion outcomes) to the exact",
-        "code version it judged, built by `smartco dataset build` from recorded editor sessions and mined",
-        "git/GitHub history. Every record carries a stable `id`, `provenance` (repository, commits, paths, line",
-        "ranges as `line_ranges` [path, first, last], source event ids, sessions, pseudonymous actors, times, pull",
-        "requests, issues), `language` and `license` (when the repository declares one).",
-        "",
-        "## Counts",
-        "",
-        "| kind | " + " | ".join(SPLITS) + " | total |",
-        "|---|" + "---|" * (len(SPLITS) + 1),
-    ]
+_INTRO = [
+    "# smartco aligned dataset",
+    "",
+    "Records that tie engineers' feedback (review comments, test results, suggestion outcomes) to the exact",
+    "code version it judged, built by `smartco dataset build` from recorded editor sessions and mined",
+    "git/GitHub history. Every record carries a stable `id`, `provenance` (repository, commits, paths, line",
+    "ranges as `line_ranges` [path, first, last], source event ids, sessions, pseudonymous actors, times, pull",
+    "requests, issues), `language` and `license` (when the repository declares one).",
+    "",
+]
+_TAIL = [
+    "## Licensing",
+    "",
+    "Code and text keep the license of the repository they come from (the `license` field, detected from",
+    "its LICENSE file; empty when none was found: do not redistribute those records without checking).",
+    "Engineers are pseudonymous; recorded text was redacted at capture and scanned again here.",
+    "",
+    "## Intended use",
+    "",
+    "Evaluating and aligning code models: generation and completion tasks, review-comment generation,",
+    "preference learning, issue answering, trajectory modelling; benchmarks on KubeEdge-Ianvs via",
+    "`smartco ianvs export`. Not for identifying engineers or judging their performance.",
+    "",
+]
+
+
+def _counts(result: BuildResult) -> list[str]:
+    lines = ["## Counts", "", "| kind | " + " | ".join(SPLITS) + " | total |", "|---|" + "---|" * (len(SPLITS) + 1)]
     for kind, splits in result.counts.items():
         cells = [str(splits.get(split, 0)) for split in SPLITS]
         lines.append(f"| {kind} | " + " | ".join(cells) + f" | {sum(splits.values())} |")
-    lines += ["", "## Fields", ""]
-    lines += [f"- **{kind}**: {FIELDS[kind]}" for kind in result.counts]
-    lines += ["", "## How it was built", ""]
-    lines += [
+    return [*lines, "", "## Fields", "", *(f"- **{kind}**: {FIELDS[kind]}" for kind in result.counts), ""]
+
+
+def _how_built(result: BuildResult) -> list[str]:
+    options = result.options
+    cut = (
+        f" Test holds only records whose evidence is all newer than {options['test_after']}."
+        if options["test_after"]
+        else ""
+    )
+    lines = [
+        "## How it was built",
+        "",
         f"- Source: `{result.source}`; {result.events_read} events read, {result.events_kept} kept, from "
         f"{result.repositories} repositories and {result.sessions} recorded sessions.",
-        f"- Splits by `{result.options['split_by']}` with ratios {result.options['ratios']} and seed "
-        f"{result.options['seed']}: no {result.options['split_by']} spans two splits."
-        + (
-            f" Only records with evidence after {result.options['test_after']} are in test."
-            if result.options["test_after"]
-            else ""
-        ),
+        f"- Splits by `{options['split_by']}` with ratios {options['ratios']} and seed {options['seed']}: no "
+        f"{options['split_by']} spans two splits.{cut}",
         "- Quality: exact duplicates (normalised hash) and near duplicates (MinHash with LSH) removed; a second "
         "secret scan; length caps; bots and generated files filtered.",
         "",
         "Dropped, by reason:",
         "",
     ]
-    lines += [f"- {reason}: {count}" for reason, count in sorted(result.dropped.items())] or ["- nothing"]
-    lines += ["", "## Licensing", ""]
-    lines += [
-        "Code and text keep the license of the repository they come from (the `license` field, detected from",
-        "its LICENSE file; empty when none was found: do not redistribute those records without checking).",
-        "Engineers are pseudonymous; recorded text was redacted at capture and scanned again here.",
-        "",
-        "## Intended use",
-        "",
-        "Evaluating and aligning code models: generation and completion tasks, review-comment generation,",
-        "preference learning, issue answering, trajectory modelling; benchmarks on KubeEdge-Ianvs via",
-        "`smartco ianvs export`. Not for identifying engineers or judging their performance.",
-        "",
-    ]
-    return "\n".join(lines)
+    drops = [f"- {reason}: {count}" for reason, count in sorted(result.dropped.items())]
+    return [*lines, *(drops or ["- nothing"]), ""]
+
+
+def render_card(result: BuildResult) -> str:
+    return "\n".join([*_front_matter(result), *_INTRO, *_counts(result), *_how_built(result), *_TAIL])
 
 
 def write_card(result: BuildResult) -> Path:

@@ -41,21 +41,30 @@ def dataset() -> None:
 
 
 @dataset.command("build")
-@click.option("--from", "source_spec", required=True, help="Events JSONL file, collector URL, or database URL.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--from", "source_spec", required=True, metavar="SOURCE",
+              help="Events JSONL file, collector URL (http[s]://...) or database URL (sqlite:///..., postgresql://...).")
+@click.option("--out", "out_dir", required=True, metavar="DIR", type=click.Path(file_okay=False, path_type=Path),
+              help="The dataset folder (its files from an earlier build are replaced).")  # fmt: skip
 @click.option("--token", envvar="SMARTCO_TOKEN", help="Read token for a collector URL [env SMARTCO_TOKEN].")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(RECORD_KINDS), help="Record kinds (default all).")
-@click.option("--split-by", type=click.Choice(["repo", "session"]), default="repo", show_default=True)
-@click.option("--ratios", default="0.8,0.1,0.1", show_default=True, help="train,validation,test")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--test-after", help="Only records whose evidence is newer than this date go to test.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(RECORD_KINDS),
+              help="Record kinds to build (repeatable; default all).")  # fmt: skip
+@click.option("--split-by", type=click.Choice(["repo", "session"]), default="repo", show_default=True,
+              help="The unit that never spans two splits.")  # fmt: skip
+@click.option("--ratios", default="0.8,0.1,0.1", show_default=True, help="Shares of train,validation,test.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split assignment.")
+@click.option("--test-after", metavar="DATE",
+              help="Test keeps only records whose evidence is all newer (YYYY-MM-DD or ISO time).")  # fmt: skip
 @click.option("--repo", "repos", multiple=True, help="Keep only these repositories (repeatable).")
 @click.option("--actor", "actors", multiple=True, help="Keep only events of these (pseudonymous) actors.")
 @click.option("--include-bots", is_flag=True, help="Keep bot commits, comments and reviews.")
-@click.option("--bot", "bot_patterns", multiple=True, help="More bot login patterns (fnmatch, repeatable).")
-@click.option("--secrets", type=click.Choice(["drop", "redact"]), default="drop", show_default=True)
-@click.option("--max-field-chars", type=click.IntRange(min=100), default=Caps.field_chars, show_default=True)
-@click.option("--near-duplicate", "threshold", type=click.FloatRange(0.01, 1.0), default=0.85, show_default=True)
+@click.option("--bot", "bot_patterns", multiple=True,
+              help="More bot login patterns (* and ? wildcards, brackets literal; repeatable).")  # fmt: skip
+@click.option("--secrets", type=click.Choice(["drop", "redact"]), default="drop", show_default=True,
+              help="What to do with a record the second secret scan flags.")  # fmt: skip
+@click.option("--max-field-chars", type=click.IntRange(min=100), default=Caps.field_chars, show_default=True,
+              help="Length cap of any one text field.")  # fmt: skip
+@click.option("--near-duplicate", "threshold", type=click.FloatRange(0.01, 1.0), default=0.85, show_default=True,
+              help="Similarity from which a record is a near duplicate of an earlier one.")  # fmt: skip
 @click.option("--no-progress", is_flag=True, help="No progress bar (the summary is still printed).")
 def build_command(
     source_spec: str,
@@ -75,7 +84,7 @@ def build_command(
     threshold: float,
     no_progress: bool,
 ) -> None:
-    """Align events (recorded sessions, mined history) from SOURCE into dataset records under OUT."""
+    """Align events (recorded sessions, mined history) from SOURCE into dataset records under DIR."""
     from rich.console import Console
 
     from trajectory.align.builder import build

@@ -27,6 +27,27 @@ def issue_records(history: RepoHistory, bots: BotFilter, dropped: Counter[str]) 
     return out
 
 
+def _answers(events: list[EventBase], bots: BotFilter, dropped: Counter[str], evidence: Evidence) -> list[Answer]:
+    """The human, non-empty comments in the order they were written (an edited one in its last version)."""
+    comments: dict[int, tuple[EventBase, IssueCommentPayload]] = {}
+    for event in events:
+        if event.kind == "issue.comment":
+            payload: Any = event.payload
+            comments[payload.comment_id] = (event, payload)  # an edited comment comes again: the last one wins
+    answers: list[Answer] = []
+    for event, comment in sorted(comments.values(), key=lambda c: (c[1].created_at or c[0].ts, c[1].comment_id)):
+        if bots.is_bot(comment.user_login, comment.is_bot):
+            dropped["bot_answer"] += 1
+        elif not comment.body.strip():
+            dropped["empty_answer"] += 1
+        else:
+            evidence.add_event(event)
+            created, updated = seed_time(comment.created_at), seed_time(comment.updated_at)
+            answers.append(Answer(user_login=comment.user_login, created_at=created, updated_at=updated,
+                                  body=comment.body))  # fmt: skip
+    return answers
+
+
 def issue_record(
     history: RepoHistory, events: list[EventBase], bots: BotFilter, dropped: Counter[str]
 ) -> IssueRecord | None:
@@ -40,28 +61,7 @@ def issue_record(
         dropped["bot_question"] += 1
         return None
     evidence = Evidence(history.repo).add_event(opened)
-    comments: dict[int, tuple[EventBase, IssueCommentPayload]] = {}
-    for event in events:
-        if event.kind == "issue.comment":
-            payload: Any = event.payload
-            comments[payload.comment_id] = (event, payload)  # an edited comment comes again: the last one wins
-    answers: list[Answer] = []
-    for event, payload in sorted(comments.values(), key=lambda c: (c[1].created_at or c[0].ts, c[1].comment_id)):
-        if bots.is_bot(payload.user_login, payload.is_bot):
-            dropped["bot_answer"] += 1
-            continue
-        if not payload.body.strip():
-            dropped["empty_answer"] += 1
-            continue
-        evidence.add_event(event)
-        answers.append(
-            Answer(
-                user_login=payload.user_login,
-                created_at=seed_time(payload.created_at),
-                updated_at=seed_time(payload.updated_at),
-                body=payload.body,
-            )
-        )
+    answers = _answers(events, bots, dropped, evidence)
     if not answers:
         dropped["issue_without_answer"] += 1
         return None

@@ -15,7 +15,7 @@ import orjson
 from trajectory.align import minhash
 from trajectory.align.filetype import is_generated
 from trajectory.align.options import BuildOptions
-from trajectory.align.secret import scan
+from trajectory.align.secret import holds_secret, scan
 from trajectory.records import RecordBase, TrajectoryRecord, record_to_dict
 
 _NOT_CONTENT = {"id", "kind", "provenance", "language", "license", "origin", "derivation", "confidence"}
@@ -122,7 +122,8 @@ class QualityGate:
         if reason is None:
             found: Counter[str] = Counter()
             content = {key: value for key, value in data.items() if key != "provenance"}  # ids, shas, paths
-            redacted = {**data, **_redact_all(content, found)}
+            secret = holds_secret("\n".join(_strings(content)))  # one pass over the record; most hold none
+            redacted = {**data, **_redact_all(content, found)} if secret else data
             if found and self.options.secrets == "drop":
                 reason = "secret"
             elif found:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -44,7 +44,7 @@ class RepositoryAligner:
             yield from self._licensed(aligner.run(events), session)
             for sha, paths in aligner.trajectory.covered.items():
                 covered.setdefault(sha, set()).update(paths)
-        pr_tests: dict[int, dict[str, str]] = {}
+        pr_tests: OrderedDict[int, dict[str, str]] = OrderedDict()
         for sha in self.history.commit_order():
             yield from self._licensed(self._commit(sha, pr_tests, covered.get(sha, set())), None)
         for number in sorted(self.history.pulls):
@@ -57,7 +57,7 @@ class RepositoryAligner:
                 record.license = self.history.license
             yield record, session
 
-    def _commit(self, sha: str, pr_tests: dict[int, dict[str, str]], covered: set[str]) -> Iterator[RecordBase]:
+    def _commit(self, sha: str, pr_tests: OrderedDict[int, dict[str, str]], covered: set[str]) -> Iterator[RecordBase]:
         """A commit's trajectory (unless a recorded session covered it), comments and generation tasks."""
         event = self.history.commit_event(sha)
         if event is None or event.kind == "git.merge":
@@ -70,27 +70,7 @@ class RepositoryAligner:
             trajectory = commit_trajectory(self.history, sha)
             if trajectory is not None:
                 yield trajectory
-        parents = self.history.commits[sha].parents
-        texts: dict[str, tuple[str, str]] = {}
-        for change in payload.files:
-            if change.binary or change.change_type == "delete" or change.diff is None:
-                continue
-            if is_generated(change.path):
-                self.dropped["generated_file"] += 1
-                continue
-            before = (
-                ""
-                if change.change_type == "add" or not parents
-                else self.history.text_at(parents[0], change.old_path or change.path)
-            )
-            after = self.history.text_at(sha, change.path)
-            if before is None or after is None:
-                self.dropped["file_text_unknown"] += 1  # its history is incomplete: no diff chain from an add
-                continue
-            if is_generated(change.path, after):
-                self.dropped["generated_file"] += 1
-                continue
-            texts[change.path] = (before, after)
+        texts = self._file_texts(sha, payload)
         tests = {p: after for p, (_, after) in texts.items() if is_test_path(p)}
         pull = self.history.pr_of_commit.get(sha)
         if pull is not None:
@@ -105,9 +85,35 @@ class RepositoryAligner:
             yield from comments_from_change(before, after, path, description, evidence, language_of(path))
             yield from generations_from_change(before, after, path, tests, evidence, self.options.caps.context_lines)
 
-    def _pull_tests(self, number: int, cache: dict[int, dict[str, str]]) -> dict[str, str]:
-        """The test files a pull request changed, as of its last commit."""
-        if number not in cache:
+    def _file_texts(self, sha: str, payload: CommitPayload) -> dict[str, tuple[str, str]]:
+        """Each text file the commit changed: (before, after); generated and unreadable ones are counted."""
+        parents = self.history.commits[sha].parents
+        texts: dict[str, tuple[str, str]] = {}
+        for change in payload.files:
+            if change.binary or change.change_type == "delete" or change.diff is None:
+                continue
+            if is_generated(change.path):
+                self.dropped["generated_file"] += 1
+                continue
+            base = change.old_path or change.path
+            added = change.change_type == "add" or not parents
+            before = "" if added else self.history.text_at(parents[0], base)
+            after = self.history.text_at(sha, change.path)
+            if before is None or after is None:
+                self.dropped["file_text_unknown"] += 1  # its history is incomplete: no diff chain from an add
+            elif is_generated(change.path, after):
+                self.dropped["generated_file"] += 1
+            else:
+                texts[change.path] = (before, after)
+        return texts
+
+    def _pull_tests(self, number: int, cache: OrderedDict[int, dict[str, str]]) -> dict[str, str]:
+        """The test files a pull request changed, as of its last commit (a few pull requests are remembered)."""
+        if number in cache:
+            cache.move_to_end(number)
+        else:
+            if len(cache) >= 8:
+                cache.popitem(last=False)
             pull = self.history.pulls[number]
             paths = {
                 p for sha in pull.commits if sha in self.history.commits for p in self.history.commits[sha].touched

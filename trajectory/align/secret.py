@@ -16,8 +16,8 @@ _HINTS = (
     "_test_", "sk-", "npm_", "pypi-AgE", "SG.", "eyJ", "AccountKey=", "://",
 )  # fmt: skip
 _NAME_HINTS = ("passw", "pwd", "secret", "token", "key", "credential")
-# The capture's marker for a URL credential reads as `user:password` itself (`://[REDACTED:url_credential]@host`):
-# it is masked while scanning, so that the second scan does not count the first one's work as a secret.
+# The capture's marker for a URL credential, between the scheme and the `@host`, reads as a `user:password`
+# itself: it is masked while scanning, so that the second scan does not count the first one's work as a secret.
 _URL_MARKER = "[REDACTED:url_credential]"
 _MASK = "\x00smartco-redacted\x00"
 
@@ -53,11 +53,16 @@ def scan(text: str) -> Redaction | None:
     Cached: the same file texts recur in many records of one session. The detector first runs on the lines that
     hold a hint only, and on the whole text only when they hold a secret.
     """
-    masked = text.replace(_URL_MARKER, _MASK)
-    if not any(_line_holds_secret(line) for line in candidate_lines(masked)):
+    if not holds_secret(text):
         return None
-    found = redact(masked)
+    found = redact(text.replace(_URL_MARKER, _MASK))
     return Redaction(found.text.replace(_MASK, _URL_MARKER), found.counts) if found.counts else None
+
+
+def holds_secret(text: str) -> bool:
+    """Whether `text` holds a secret (the capture's markers are not secrets)."""
+    masked = text.replace(_URL_MARKER, _MASK)
+    return any(_line_holds_secret(line) for line in candidate_lines(masked))
 
 
 def find_secret(text: str) -> str | None:

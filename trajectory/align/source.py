@@ -134,9 +134,11 @@ class DatabaseSource:
 
 
 def _missing_sqlite_file(url: sa.URL) -> bool:
-    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(
-        str(url.database)
-    ).is_file()
+    return (
+        url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and not Path(str(url.database)).is_file()
+    )
 
 
 def open_source(spec: str, token: str | None = None) -> EventSource:

@@ -254,6 +254,36 @@ def _issue_task(history: RepoHistory, numbers: list[int]) -> str | None:
     return None
 
 
+def _review_step(item: EventBase, detail: dict[str, Any], steps: list[Step]) -> tuple[Step, Feedback]:
+    """A review comment as a step, and as feedback on the last step of the commit it was made on."""
+    judged = [i for i, step in enumerate(steps) if step.commit and step.commit == detail.get("commit_id")]
+    version = judged[-1] if judged else _last_code_step(steps)
+    step = Step(action="review", ts=item.ts, path=item.path, commit=detail.get("commit_id"), event_ids=[str(item.id)])
+    feedback = Feedback(
+        type="review_comment", version=version, summary=detail["body"][:500], detail=detail, event_id=str(item.id)
+    )
+    return step, feedback
+
+
+def _pull_steps(
+    commit_steps: list[Step], events: list[EventBase], review_feedback: dict[str, dict[str, Any]], evidence: Evidence
+) -> tuple[list[Step], list[Feedback]]:
+    """Commit steps and review comments merged in time order (a tie keeps commits first)."""
+    timeline: list[tuple[Any, int, Step | EventBase]] = [(step.ts, i, step) for i, step in enumerate(commit_steps)]
+    timeline += [(e.ts, len(timeline) + i, e) for i, e in enumerate(events) if str(e.id) in review_feedback]
+    steps: list[Step] = []
+    feedback: list[Feedback] = []
+    for _, _, item in sorted(timeline, key=lambda t: (t[0], t[1])):
+        if isinstance(item, Step):
+            steps.append(item)
+            continue
+        step, judgment = _review_step(item, review_feedback[str(item.id)], steps)
+        steps.append(step)
+        feedback.append(judgment)
+        evidence.add_event(item)
+    return steps, feedback
+
+
 def pull_request_trajectory(
     history: RepoHistory, pull: PullRequest, events: list[EventBase], review_feedback: dict[str, dict[str, Any]]
 ) -> TrajectoryRecord | None:
@@ -266,54 +296,27 @@ def pull_request_trajectory(
         return None
     evidence = Evidence(history.repo).add_event(opened)
     evidence.pull_requests.add(pull.number)
-    task = f"{opened.payload.title}\n\n{opened.payload.body or ''}".strip()  # type: ignore[attr-defined]
-    source = "pull_request"
     evidence.issues.update(pull.linked_issues)
+    task = f"{opened.payload.title}\n\n{opened.payload.body or ''}".strip()  # type: ignore[attr-defined]
     issue_task = _issue_task(history, pull.linked_issues)
-    if issue_task:
-        task, source = issue_task, "issue"
     start: dict[str, str] = {}
     final: dict[str, str] = {}
-    timeline: list[tuple[Any, int, Step | EventBase]] = [
-        (step.ts, i, step) for i, step in enumerate(commit_steps(history, pull.commits, start, final, evidence))
-    ]
-    timeline += [(e.ts, len(timeline) + i, e) for i, e in enumerate(events) if str(e.id) in review_feedback]
-    steps: list[Step] = []
-    feedback: list[Feedback] = []
-    for _, _, item in sorted(timeline, key=lambda t: (t[0], t[1])):
-        if isinstance(item, Step):
-            steps.append(item)
-            continue
-        detail = review_feedback[str(item.id)]
-        judged = [i for i, step in enumerate(steps) if step.commit and step.commit == detail.get("commit_id")]
-        version = judged[-1] if judged else _last_code_step(steps)
-        steps.append(
-            Step(action="review", ts=item.ts, path=item.path, commit=detail.get("commit_id"), event_ids=[str(item.id)])
-        )
-        feedback.append(
-            Feedback(
-                type="review_comment",
-                version=version,
-                summary=detail["body"][:500],
-                detail=detail,
-                event_id=str(item.id),
-            )
-        )
-        evidence.add_event(item)
+    changes = commit_steps(history, pull.commits, start, final, evidence)
+    steps, feedback = _pull_steps(changes, events, review_feedback, evidence)
     if pull.merged:
         steps.append(Step(action="merge", commit=pull.merge_sha, pull_request=pull.number))
         evidence.add_commit(pull.merge_sha)
     if not steps:
         return None
+    first_parent = next((_first_parent(history, sha) for sha in pull.commits if sha in history.commits), None)
     return TrajectoryRecord(
         id=stable_id("trajectory", history.repo, "pr", pull.number),
         provenance=_add_changed_lines(evidence, start, final).provenance(),
         language=_language(list(final)),
         license=history.license,
-        task=task,
-        task_source=source,  # type: ignore[arg-type]
-        start_commit=next((_first_parent(history, sha) for sha in pull.commits if sha in history.commits), None)
-        or pull.base_sha,
+        task=issue_task or task,
+        task_source="issue" if issue_task else "pull_request",
+        start_commit=first_parent or pull.base_sha,
         start_files=start,
         steps=steps,
         feedback=feedback,
