@@ -29,6 +29,7 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return app, token
 
 
+@pytest.mark.slow
 def test_no_input_makes_a_server_error(collector: Any) -> None:
     app, token = collector
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

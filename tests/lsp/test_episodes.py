@@ -39,6 +39,7 @@ def keystrokes(client, doc: str, line: int, col: int, text: str, version: int) -
     return version
 
 
+@pytest.mark.slow
 async def test_idle_gap_closes_an_episode_of_coalesced_keystrokes(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     data = tmp_path / "data"
@@ -61,6 +62,7 @@ async def test_idle_gap_closes_an_episode_of_coalesced_keystrokes(tmp_path: Path
     assert replay(spooled(data), "app.py") == final
 
 
+@pytest.mark.slow
 async def test_save_close_and_switch_close_episodes(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", files={"a.py": "a = 1\n", "b.py": "b = 1\n"})
     data = tmp_path / "data"

@@ -24,6 +24,7 @@ def typed(client, doc_uri: str, line: int, start: int, text: str, version: int) 
     return version
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", [NEOVIM_07, VSCODE])
 async def test_session_is_recorded_and_replays_to_the_saved_text(tmp_path: Path, profile: str) -> None:
     repo = make_repo(tmp_path / "repo")
@@ -63,6 +64,7 @@ async def test_session_is_recorded_and_replays_to_the_saved_text(tmp_path: Path,
     assert events[0]["actor"].startswith("u_") and "example.com" not in str(events)
 
 
+@pytest.mark.slow
 async def test_secrets_never_reach_the_spool_and_are_counted(tmp_path: Path) -> None:
     from lsp.secrets_corpus import samples
 
@@ -86,6 +88,7 @@ async def test_secrets_never_reach_the_spool_and_are_counted(tmp_path: Path) -> 
     assert summary["redacted_total"] >= 7 + 6  # opened text, then the saved text again, plus the typed one
 
 
+@pytest.mark.slow
 async def test_paths_outside_opted_in_repositories_and_excluded_paths_are_not_recorded(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", files={"app.py": "x = 1\n", ".env": "A=1\n", "keys/id_rsa": "k\n"})
     other = make_repo(tmp_path / "other", opt_in=False)

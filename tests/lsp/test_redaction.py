@@ -29,6 +29,7 @@ def test_every_secret_is_redacted_and_counted(sample) -> None:
     assert "[REDACTED:" in result.text
 
 
+@pytest.mark.slow
 def test_no_false_redaction_in_ordinary_code() -> None:
     files = ordinary_files()
     assert len(files) > 300

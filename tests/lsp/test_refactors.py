@@ -27,6 +27,7 @@ pytestmark = pytest.mark.timeout(90)
 SOURCE = "def total(xs):\n    return sum(xs)\n\n\nprint(total([1]))\nx = total([2]) + 1\n"
 
 
+@pytest.mark.slow
 async def test_rename_applied_as_one_workspace_edit_is_detected(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", files={"calc.py": SOURCE})
     data = tmp_path / "data"

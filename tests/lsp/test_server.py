@@ -46,6 +46,7 @@ COMPETING = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", [NEOVIM_07, VSCODE])
 async def test_advertises_incremental_sync_and_save_with_text_and_nothing_competing(
     tmp_path: Path, profile: str
@@ -120,6 +121,7 @@ async def test_tcp_transport_records_like_stdio(tmp_path: Path) -> None:
     assert kinds == ["session.started", "document.opened", "session.ended"]
 
 
+@pytest.mark.slow
 def test_bad_tcp_address_is_one_line_error(tmp_path: Path) -> None:
     done = subprocess.run(
         [*sidecar_command(), "--tcp", "127.0.0.1:http"], env=sidecar_env(tmp_path), capture_output=True, text=True
@@ -161,6 +163,7 @@ async def test_precedence_in_the_running_sidecar(tmp_path: Path) -> None:
     assert settings["token"] is None and settings["salt"] == "(set)"  # secrets are never shown
 
 
+@pytest.mark.slow
 async def test_invalid_options_are_shown_and_defaults_used_never_a_crash(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     data = tmp_path / "data"
@@ -204,6 +207,7 @@ async def test_malformed_initialization_options_are_shown(tmp_path: Path, option
     assert status["capture"] == "on"
 
 
+@pytest.mark.slow
 async def test_collector_and_token_are_never_taken_from_the_repository(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", files={"app.py": "x = 1\n", "notes.local.txt": "mine\n"})
     (repo / ".smartco-capture").write_text(

@@ -33,6 +33,7 @@ def _cli(data: Path, *args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 async def test_status_shows_queue_and_redactions_in_the_cli_and_the_lsp_command(tmp_path: Path) -> None:
     token = "ghp_" + "Q9w8E7r6T5y4U3i2O1p0" * 2
     repo = make_repo(tmp_path / "repo", files={"app.py": f"TOKEN = '{token}'\nPASSWORD = 'Xk9!pQ2#mZ7$wL4v'\n"})

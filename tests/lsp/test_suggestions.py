@@ -102,6 +102,7 @@ async def test_completion_proxy_items_carry_a_command_and_acceptance_is_exact(tm
     assert SECRET not in json.dumps(spooled(data))
 
 
+@pytest.mark.slow
 async def test_editor_plugin_signals_become_suggestion_events(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     data = tmp_path / "data"
@@ -174,6 +175,7 @@ async def test_survival_fractions_at_each_checkpoint_and_at_the_next_commit(tmp_
     assert {p["suggestion_id"] for p in measured.values()} == {"s-9"}
 
 
+@pytest.mark.slow
 async def test_large_single_insertion_is_a_heuristic_acceptance_and_typing_is_not(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", files={"a.py": "x = 1\n", "b.py": "y = 1\n"})
     data = tmp_path / "data"
