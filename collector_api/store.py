@@ -148,14 +148,41 @@ def _insert_new(conn: sa.Connection, rows: list[dict[str, Any]]) -> set[str]:
         return set()
     if conn.dialect.name == "sqlite":
         return _insert_new_sqlite(conn, rows)
-    stmt = _dialect_insert(conn, events).on_conflict_do_nothing(index_elements=["id"]).returning(events.c.id)
-    return {str(value) for value in conn.execute(stmt, rows).scalars()}
+    return _insert_new_postgres(conn, rows)
 
 
-_SQLITE_INSERT = (
-    "INSERT INTO events (id, project_id, session_id, seq, kind, ts, actor, repo, path, source, "
-    "received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_COLUMNS = "id, project_id, session_id, seq, kind, ts, actor, repo, path, source, received_at, body"
+_PG_STAGING = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS incoming_events (id uuid, project_id integer, session_id text, "
+    "seq bigint, kind text, ts timestamptz, actor text, repo text, path text, source text, "
+    "received_at timestamptz, body text) ON COMMIT DELETE ROWS"
 )
+_PG_MOVE = (
+    f"INSERT INTO events ({_COLUMNS}) SELECT {_COLUMNS} FROM incoming_events ORDER BY id "
+    "ON CONFLICT (id) DO NOTHING RETURNING id"
+)
+
+
+def _insert_new_postgres(conn: sa.Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """PostgreSQL hot path: COPY the rows into a per-connection staging table (emptied at commit), then move
+    them with one INSERT … ON CONFLICT DO NOTHING: idempotent at close to COPY's speed, where an INSERT per row
+    (even batched) costs several times more. Rows move in id order, so concurrent batches lock alike."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_PG_STAGING)
+        with cursor.copy(f"COPY incoming_events ({_COLUMNS}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(
+                    (r["id"], r["project_id"], r["session_id"], r["seq"], r["kind"], r["ts"], r["actor"],
+                     r["repo"], r["path"], r["source"], r["received_at"], r["body"])
+                )  # fmt: skip
+        cursor.execute(_PG_MOVE)
+        return {str(value) for (value,) in cursor.fetchall()}
+    finally:
+        cursor.close()
+
+
+_SQLITE_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def _sqlite_stamp(value: datetime) -> str:
