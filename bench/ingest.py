@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import sqlite3
 import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,17 +71,32 @@ def rows_for(events: list[dict[str, Any]], project_id: int) -> list[tuple[Any, .
     return rows
 
 
-def http_rate(url: str, token: str, events: list[dict[str, Any]], clients: int) -> float:
-    chunks = list(batches(events, 1000))
-    senders = [BatchClient(url, token) for _ in range(clients)]
-    start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        results = list(pool.map(lambda i: [senders[i].send(c) for c in chunks[i::clients]], range(clients)))
-    elapsed = time.perf_counter() - start
-    accepted = sum(r["accepted"] for per in results for r in per)
-    assert accepted == len(events), f"collector accepted {accepted} of {len(events)}"
-    for sender in senders:
+def _client(url: str, token: str, events: list[dict[str, Any]], start: Any, results: Any) -> None:
+    sender = BatchClient(url, token)
+    try:
+        start.wait()
+        accepted = sum(sender.send(chunk)["accepted"] for chunk in batches(events, 1000))
+    finally:
         sender.close()
+    results.put(accepted)
+
+
+def http_rate(url: str, token: str, events: list[dict[str, Any]], clients: int) -> float:
+    """Events per second through HTTP, sent by `clients` processes (as separate sidecars and importers would)."""
+    context = multiprocessing.get_context("fork")
+    start, results = context.Event(), context.Queue()
+    shares = [[e for i, e in enumerate(events) if i // 1000 % clients == k] for k in range(clients)]
+    procs = [context.Process(target=_client, args=(url, token, share, start, results)) for share in shares]
+    for proc in procs:
+        proc.start()
+    time.sleep(1.0)  # every client is up and has its events ready
+    began = time.perf_counter()
+    start.set()
+    accepted = sum(results.get(timeout=600) for _ in procs)
+    elapsed = time.perf_counter() - began
+    for proc in procs:
+        proc.join()
+    assert accepted == len(events), f"collector accepted {accepted} of {len(events)}"
     return len(events) / elapsed
 
 
@@ -160,7 +175,7 @@ def figure(name: str, value: float, target: float) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--clients", type=int, default=2, help="concurrent HTTP senders")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP sender processes")
     parser.add_argument("--workers", type=int, default=2, help="collector worker processes (one per core here)")
     parser.add_argument("--postgres", default=os.environ.get("SMARTCO_TEST_POSTGRES_URL"))
     args = parser.parse_args()
