@@ -107,6 +107,9 @@ class PreparedBatch:
 
     def result(self, inserted: set[str]) -> IngestResult:
         """Every item as accepted, duplicate or rejected, given the keys that `store_batch` inserted."""
+        if len(inserted) == len(self.outcomes):  # the usual batch: every item new, in request order
+            every = [{"id": event_id, "status": "accepted"} for event_id in self.first_index]
+            return IngestResult(every, len(every), 0, 0)
         outcomes = list(self.outcomes)
         for key, event_id in zip(self.keys, self.ids, strict=True):
             status = "accepted" if key in inserted else "duplicate"
@@ -213,8 +216,9 @@ _SQLITE_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 
 
 
 def _sqlite_stamp(value: datetime) -> str:
-    # The storage format SQLAlchemy's DateTime uses on SQLite (values here are UTC already), so Core reads it back.
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    # The storage format SQLAlchemy's DateTime uses on SQLite (values here are UTC already, so the "+00:00" that
+    # ends the text is cut off), so Core reads it back.
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _insert_new_sqlite(conn: sa.Connection, batch: PreparedBatch) -> set[str]:

@@ -25,6 +25,7 @@ from pydantic.fields import FieldInfo
 from trajectory.events import EVENT_CLASSES
 
 _ZERO = timedelta(0)
+_UUID_TEXT = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
 _Check = Callable[[Any], bool]  # True when every time in the value is in UTC
 
 
@@ -91,7 +92,10 @@ class _Compiler:
             return struct, self.checks.get(struct)
         if annotation in (AwareDatetime, datetime) and meta is None:
             return Annotated[datetime, msgspec.Meta(tz=True)], _utc
-        if origin is Literal or annotation in (str, int, float, bool, UUID, type(None)):
+        if annotation is UUID and meta is None:
+            # canonical text only (lower-case, hyphenated): stricter than the models, and no UUID object to print
+            return Annotated[str, msgspec.Meta(pattern=_UUID_TEXT)], None
+        if origin is Literal or annotation in (str, int, float, bool, type(None)):
             return (Annotated[annotation, meta] if meta else annotation), None
         raise UnsupportedSchema(f"type {annotation!r} has no strict mirror")
 
@@ -134,13 +138,15 @@ def _all_utc(checks: list[tuple[str, _Check]]) -> _Check:
     return check
 
 
-def _compile() -> tuple[msgspec.json.Decoder[Any], dict[type[msgspec.Struct], _Check]]:
+def _compile() -> tuple[dict[type[msgspec.Struct], str], dict[type[msgspec.Struct], _Check]]:
     compiler = _Compiler()
-    tagged = [compiler.struct_of(model, tag=kind) for kind, model in EVENT_CLASSES.items()]
-    return msgspec.json.Decoder(Union[tuple(tagged)]), compiler.checks  # noqa: UP007
+    tagged = {compiler.struct_of(model, tag=kind): kind for kind, model in EVENT_CLASSES.items()}
+    return tagged, compiler.checks
 
 
-_EVENT, _CHECKS = _compile()
+KIND, _CHECKS = _compile()
+"""The `kind` of each type of event that `read_batch` gives (`KIND[type(event)]`); ids come as canonical text."""
+_EVENT = msgspec.json.Decoder(Union[tuple(KIND)])  # noqa: UP007
 _ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
 
 
@@ -152,9 +158,6 @@ _OBJECT = msgspec.json.Decoder(_Envelope)
 _OBJECT_START = re.compile(rb"\s*\{")
 
 
-def kind_of(event: msgspec.Struct) -> str:
-    """The `kind` of an event read by `read_batch`."""
-    return str(event.__struct_config__.tag)
 
 
 def read_batch(body: bytes) -> list[tuple[Any, bytes]] | None:
