@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -70,7 +70,11 @@ def test_valid_utc_batches_take_the_fast_path_and_read_like_the_models(kind: str
     def check(instance: dict[str, Any], seed: int) -> None:
         event = parse_event({**instance, "kind": kind})
         canonical = event_to_dict(event)  # UTC times, as every smartco client sends them
-        read = read_batch(json.dumps({"events": [canonical, canonical]}).encode())
+        try:
+            body = json.dumps({"events": [canonical, canonical]}, allow_nan=False).encode()
+        except ValueError:
+            assume(False)  # an infinite float has no JSON form: no client can send it
+        read = read_batch(body)
         assert read is not None and len(read) == 2
         assert parse_event(read[0][1]) == event  # the JSON kept for the body is the event itself
         assert str(read[0][0].id) == str(event.id) and read[0][0].ts == event.ts
