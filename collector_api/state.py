@@ -28,8 +28,13 @@ class CollectorState:
         # SQLite has one writer at a time: queue writers of this process on a thread lock, and the processes of
         # one collector on a lock file beside the database. SQLite's own busy handler would sleep in growing
         # steps (up to 100 ms) while the other process holds the lock; a file lock wakes the next writer at once.
-        self._write_lock = threading.Lock() if is_sqlite(self.engine) else None
+        self.sqlite = is_sqlite(self.engine)
+        self._write_lock = threading.Lock() if self.sqlite else None
         self._lock_file = _lock_file(self.engine)
+        # One batch at a time per process: validating a batch holds the GIL for milliseconds, and a second batch
+        # of the same process would only trade the GIL with it (SQLite's steps give it up row by row) and slow
+        # both. Worker processes (`--workers`) are what run batches side by side.
+        self.batch_lock = threading.Lock()
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -64,168 +64,232 @@ def validate_batch(items: Sequence[Any]) -> tuple[list[EventBase | None], list[d
     return valid, outcomes
 
 
-def _row(event: EventBase, project_id: int, now: datetime) -> dict[str, Any]:
-    """The row of a validated event; its body is the canonical JSON of the event (UTC times, no nulls)."""
-    return {
-        "id": str(event.id),
-        "project_id": project_id,
-        "session_id": event.session_id,
-        "seq": event.seq,
-        "kind": event.kind,
-        "ts": event.ts,
-        "actor": event.actor,
-        "repo": event.repo,
-        "path": event.path,
-        "source": event.source,
-        "received_at": now,
-        "body": EVENT_ADAPTER.dump_json(event, exclude_none=True).decode(),
-    }
+_COLUMNS = "id, project_id, session_id, seq, kind, ts, actor, repo, path, source, received_at, body"
+
+
+class Envelope(NamedTuple):
+    """What the database keeps of an event beside its body (the JSON of the whole event)."""
+
+    id: str  # hyphenated
+    kind: str
+    ts: datetime  # UTC
+    session_id: str
+    seq: int
+    actor: str
+    repo: str
+    path: str | None
+    source: str
+    body: str
+
+    @classmethod
+    def of(cls, event: EventBase) -> Envelope:
+        """The envelope of a model; its body is the canonical JSON (UTC times, no nulls)."""
+        return cls(
+            str(event.id), event.kind, event.ts, event.session_id, event.seq, event.actor, event.repo, event.path,
+            event.source, event.model_dump_json(exclude_none=True),
+        )  # fmt: skip
 
 
 @dataclass
 class PreparedBatch:
-    """A batch validated and turned into rows, outside any transaction: only `store_batch` holds the write lock."""
+    """A batch validated and turned into rows outside any transaction, so that the write lock is held only for
+    the database's own work (`store_batch`); `result` then reports every item, outside the lock again."""
 
     project_id: int
-    rows: list[dict[str, Any]]  # distinct ids, sorted by id
+    rows: list[tuple[Any, ...]]  # in _COLUMNS order, bound for the dialect, distinct ids, sorted by id
+    keys: list[str]  # each row's id as the database holds it (32 hex digits on SQLite)
+    ids: list[str]  # each row's id as the client wrote it (hyphenated)
+    meta: list[tuple[Any, ...]]  # each row's (session, ts, seq, actor, repo, source), for session summaries
     first_index: dict[str, int]  # id -> index of its first occurrence in the request
     outcomes: list[dict[str, str] | None]  # rejected and in-batch duplicates already decided
     rejected: int
+    sqlite: bool
+
+    def result(self, inserted: set[str]) -> IngestResult:
+        """Every item as accepted, duplicate or rejected, given the keys that `store_batch` inserted."""
+        if len(inserted) == len(self.outcomes):  # the usual batch: every item new, in request order
+            every = [{"id": event_id, "status": "accepted"} for event_id in self.first_index]
+            return IngestResult(every, len(every), 0, 0)
+        outcomes = list(self.outcomes)
+        for key, event_id in zip(self.keys, self.ids, strict=True):
+            status = "accepted" if key in inserted else "duplicate"
+            outcomes[self.first_index[event_id]] = {"id": event_id, "status": status}
+        results = [o for o in outcomes if o is not None]
+        accepted = len(inserted)
+        return IngestResult(results, accepted, len(results) - accepted - self.rejected, self.rejected)
 
 
-def prepare_batch(project_id: int, items: Sequence[Any]) -> PreparedBatch:
+def prepare_batch(project_id: int, items: Sequence[Any], sqlite: bool = False) -> PreparedBatch:
     """Validate every item and build its row; CPU work that needs no database and runs before the transaction."""
     valid, outcomes = validate_batch(items)
-    return prepare_events(project_id, valid, outcomes)
+    envelopes = [Envelope.of(event) if event is not None else None for event in valid]
+    return prepare_events(project_id, envelopes, outcomes, sqlite)
 
 
 def prepare_events(
-    project_id: int, valid: Sequence[EventBase | None], outcomes: list[dict[str, str] | None] | None = None
+    project_id: int,
+    envelopes: Sequence[Envelope | None],
+    outcomes: list[dict[str, str] | None] | None = None,
+    sqlite: bool = False,
 ) -> PreparedBatch:
-    """Rows of events already validated (None marks an item rejected with its outcome given)."""
-    outcomes = outcomes if outcomes is not None else [None] * len(valid)
+    """Rows of events already validated (None marks an item rejected with its outcome given).
+
+    On SQLite the values are bound exactly as SQLAlchemy binds these column types (UUID as 32 hex digits, naive
+    UTC stamps), so that Core reads them back.
+    """
+    outcomes = outcomes if outcomes is not None else [None] * len(envelopes)
     now = datetime.now(UTC)
+    received: Any = _sqlite_stamp(now) if sqlite else now
     first_index: dict[str, int] = {}
-    rows: list[dict[str, Any]] = []
-    for index, event in enumerate(valid):
+    chosen: list[Envelope] = []
+    for index, event in enumerate(envelopes):
         if event is None:
             continue
-        row = _row(event, project_id, now)
-        if row["id"] in first_index:
-            outcomes[index] = {"id": row["id"], "status": "duplicate"}
+        if event.id in first_index:
+            outcomes[index] = {"id": event.id, "status": "duplicate"}
             continue
-        first_index[row["id"]] = index
-        rows.append(row)
+        first_index[event.id] = index
+        chosen.append(event)
     # A fixed order makes concurrent batches with overlapping ids take their locks in the same order.
-    rows.sort(key=lambda row: row["id"])
-    rejected = sum(1 for event in valid if event is None)
-    return PreparedBatch(project_id, rows, first_index, outcomes, rejected)
+    chosen.sort()
+    ids = [e.id for e in chosen]
+    keys = [event_id.replace("-", "") for event_id in ids] if sqlite else ids
+    stamp = _sqlite_stamp if sqlite else _same
+    rows = [
+        (key, project_id, e.session_id, e.seq, e.kind, stamp(e.ts), e.actor, e.repo, e.path, e.source, received,
+         e.body)
+        for key, e in zip(keys, chosen, strict=True)
+    ]  # fmt: skip
+    meta = [(e.session_id, e.ts, e.seq, e.actor, e.repo, e.source) for e in chosen]
+    rejected = sum(1 for event in envelopes if event is None)
+    return PreparedBatch(project_id, rows, keys, ids, meta, first_index, outcomes, rejected, sqlite)
 
 
-def store_batch(conn: sa.Connection, batch: PreparedBatch) -> IngestResult:
-    """Store the prepared rows once each (by id), inside the caller's write transaction; report every item."""
-    inserted = _insert_new(conn, batch.rows)
-    outcomes = list(batch.outcomes)
-    for key, index in batch.first_index.items():
-        outcomes[index] = {"id": key, "status": "accepted" if key in inserted else "duplicate"}
-    _update_sessions(conn, batch.project_id, [row for row in batch.rows if row["id"] in inserted])
-    results = [o for o in outcomes if o is not None]
-    accepted = len(inserted)
-    return IngestResult(results, accepted, len(results) - accepted - batch.rejected, batch.rejected)
+def store_batch(conn: sa.Connection, batch: PreparedBatch) -> set[str]:
+    """Store the prepared rows once each (by id) and update the session summaries, inside the caller's write
+    transaction; the keys of the rows that were new."""
+    inserted = _insert_new_sqlite(conn, batch) if batch.sqlite else _insert_new_postgres(conn, batch.rows)
+    everything = len(inserted) == len(batch.rows)
+    meta = batch.meta if everything else [m for m, k in zip(batch.meta, batch.keys, strict=True) if k in inserted]
+    summaries = _session_summaries(batch.project_id, meta)
+    if batch.sqlite:
+        _update_sessions_sqlite(conn, summaries)
+    else:
+        _update_sessions(conn, summaries)
+    return inserted
 
 
-def insert_events(conn: sa.Connection, project_id: int, items: Sequence[Any]) -> IngestResult:
-    """Validate and store a batch in one go (callers that hold no lock around validation can use this)."""
-    return store_batch(conn, prepare_batch(project_id, items))
+def _same(value: Any) -> Any:
+    return value
 
 
-def _dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
-def _insert_new(conn: sa.Connection, rows: list[dict[str, Any]]) -> set[str]:
-    if not rows:
-        return set()
-    if conn.dialect.name == "sqlite":
-        return _insert_new_sqlite(conn, rows)
-    stmt = _dialect_insert(conn, events).on_conflict_do_nothing(index_elements=["id"]).returning(events.c.id)
-    return {str(value) for value in conn.execute(stmt, rows).scalars()}
-
-
-_SQLITE_INSERT = (
-    "INSERT INTO events (id, project_id, session_id, seq, kind, ts, actor, repo, path, source, "
-    "received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_PG_STAGING = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS incoming_events (id uuid, project_id integer, session_id text, "
+    "seq bigint, kind text, ts timestamptz, actor text, repo text, path text, source text, "
+    "received_at timestamptz, body text) ON COMMIT DELETE ROWS"
+)
+_PG_MOVE = (
+    f"INSERT INTO events ({_COLUMNS}) SELECT {_COLUMNS} FROM incoming_events ORDER BY id "
+    "ON CONFLICT (id) DO NOTHING RETURNING id"
 )
 
 
+def _insert_new_postgres(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> set[str]:
+    """PostgreSQL hot path: COPY the rows into a per-connection staging table (emptied at commit), then move
+    them with one INSERT … ON CONFLICT DO NOTHING: idempotent at close to COPY's speed, where an INSERT per row
+    (even batched) costs several times more. Rows move in id order, so concurrent batches lock alike."""
+    if not rows:
+        return set()
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_PG_STAGING)
+        with cursor.copy(f"COPY incoming_events ({_COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(_PG_MOVE)
+        return {str(value) for (value,) in cursor.fetchall()}
+    finally:
+        cursor.close()
+
+
+_SQLITE_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
 def _sqlite_stamp(value: datetime) -> str:
-    # The storage format SQLAlchemy's DateTime uses on SQLite (values here are UTC already), so Core reads it back.
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    # The storage format SQLAlchemy's DateTime uses on SQLite (values here are UTC already, so the "+00:00" that
+    # ends the text is cut off), so Core reads it back.
+    return value.isoformat(" ", "microseconds")[:26]
 
 
-def _insert_new_sqlite(conn: sa.Connection, rows: list[dict[str, Any]]) -> set[str]:
+def _insert_new_sqlite(conn: sa.Connection, batch: PreparedBatch) -> set[str]:
     """SQLite hot path: look up which ids exist, then one executemany (the caller holds the write transaction).
 
     The write transaction is BEGIN IMMEDIATE, so no other writer can insert between the look-up and the insert.
-    Values are bound exactly as SQLAlchemy binds them for these column types (UUID as 32 hex digits).
     """
-    keys = [row["id"].replace("-", "") for row in rows]
+    if not batch.rows:
+        return set()
     existing: set[str] = set()
-    for start in range(0, len(keys), 900):
-        chunk = keys[start : start + 900]
+    for start in range(0, len(batch.keys), 900):
+        chunk = batch.keys[start : start + 900]
         marks = ", ".join("?" * len(chunk))
         existing.update(conn.exec_driver_sql(f"SELECT id FROM events WHERE id IN ({marks})", tuple(chunk)).scalars())
-    fresh = [(key, row) for key, row in zip(keys, rows, strict=True) if key not in existing]
+    if not existing:
+        conn.exec_driver_sql(_SQLITE_INSERT, batch.rows)
+        return set(batch.keys)
+    fresh = [row for row in batch.rows if row[0] not in existing]
     if fresh:
-        received = _sqlite_stamp(fresh[0][1]["received_at"])
-        conn.exec_driver_sql(
-            _SQLITE_INSERT,
-            [
-                (
-                    key,
-                    r["project_id"],
-                    r["session_id"],
-                    r["seq"],
-                    r["kind"],
-                    _sqlite_stamp(r["ts"]),
-                    r["actor"],
-                    r["repo"],
-                    r["path"],
-                    r["source"],
-                    received,
-                    r["body"],
-                )
-                for key, r in fresh
-            ],
-        )
-    return {row["id"] for _key, row in fresh}
+        conn.exec_driver_sql(_SQLITE_INSERT, fresh)
+    return {row[0] for row in fresh}
 
 
-def _update_sessions(conn: sa.Connection, project_id: int, rows: list[dict[str, Any]]) -> None:
+def _session_summaries(project_id: int, meta: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """One summary per session (first and last time, count, highest seq), in session order."""
     summary: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        s = summary.get(row["session_id"])
+    for session_id, ts, seq, actor, repo, source in meta:
+        s = summary.get(session_id)
         if s is None:
-            summary[row["session_id"]] = {
-                "project_id": project_id,
-                "session_id": row["session_id"],
-                "actor": row["actor"],
-                "repo": row["repo"],
-                "source": row["source"],
-                "first_ts": row["ts"],
-                "last_ts": row["ts"],
-                "event_count": 1,
-                "max_seq": row["seq"],
-            }
+            summary[session_id] = {
+                "project_id": project_id, "session_id": session_id, "actor": actor, "repo": repo,
+                "source": source, "first_ts": ts, "last_ts": ts, "event_count": 1, "max_seq": seq,
+            }  # fmt: skip
             continue
-        s["first_ts"], s["last_ts"] = min(s["first_ts"], row["ts"]), max(s["last_ts"], row["ts"])
+        if ts < s["first_ts"]:
+            s["first_ts"] = ts
+        elif ts > s["last_ts"]:
+            s["last_ts"] = ts
         s["event_count"] += 1
-        s["max_seq"] = max(s["max_seq"], row["seq"])
-    if not summary:
+        if seq > s["max_seq"]:
+            s["max_seq"] = seq
+    return [summary[key] for key in sorted(summary)]  # same lock order in every transaction
+
+
+_SQLITE_SESSIONS = (
+    "INSERT INTO sessions (project_id, session_id, actor, repo, source, first_ts, last_ts, event_count, max_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, session_id) DO UPDATE SET "
+    "first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts), "
+    "event_count = event_count + excluded.event_count, max_seq = max(max_seq, excluded.max_seq)"
+)
+
+
+def _update_sessions_sqlite(conn: sa.Connection, summaries: list[dict[str, Any]]) -> None:
+    """The session upsert as one prepared statement (stamps compare as text in SQLAlchemy's SQLite format)."""
+    if summaries:
+        conn.exec_driver_sql(
+            _SQLITE_SESSIONS,
+            [
+                (s["project_id"], s["session_id"], s["actor"], s["repo"], s["source"], _sqlite_stamp(s["first_ts"]),
+                 _sqlite_stamp(s["last_ts"]), s["event_count"], s["max_seq"])
+                for s in summaries
+            ],
+        )  # fmt: skip
+
+
+def _update_sessions(conn: sa.Connection, summaries: list[dict[str, Any]]) -> None:
+    if not summaries:
         return
     pg = conn.dialect.name == "postgresql"
     least, greatest = (sa.func.least, sa.func.greatest) if pg else (sa.func.min, sa.func.max)
-    stmt = _dialect_insert(conn, sessions)
+    stmt = (postgresql.insert if pg else sqlite.insert)(sessions)
     stmt = stmt.on_conflict_do_update(
         index_elements=["project_id", "session_id"],
         set_={
@@ -235,7 +299,7 @@ def _update_sessions(conn: sa.Connection, project_id: int, rows: list[dict[str, 
             "max_seq": greatest(sessions.c.max_seq, stmt.excluded.max_seq),
         },
     )
-    conn.execute(stmt, [summary[key] for key in sorted(summary)])  # same lock order in every transaction
+    conn.execute(stmt, summaries)
 
 
 def events_after(conn: sa.Connection, project_id: int, after: int, limit: int) -> list[tuple[int, str]]:

@@ -122,8 +122,8 @@ def process_delivery(state: CollectorState, delivery: str) -> None:
         items = [event_to_dict(event) for event in events]
         result = None
         if items:
-            batch = prepare_batch(row.project_id, items)
-            result = state.write(lambda conn: store_batch(conn, batch))
+            batch = prepare_batch(row.project_id, items, state.sqlite)
+            result = batch.result(state.write(lambda conn: store_batch(conn, batch)))
         status, created, error = ("processed" if items else "ignored"), (result.accepted if result else 0), None
         if result is not None:
             state.metrics.count_events(result.accepted, result.duplicate, result.rejected)
