@@ -9,6 +9,7 @@ given): the same HTTP ingest against COPY of the same rows. Ends with one JSON l
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import multiprocessing
 import os
@@ -21,12 +22,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import sqlalchemy as sa
 
 from collector_api import auth, database
-from collector_api.loadgen import BatchClient, batches, synthetic_event
+from collector_api.loadgen import batches, synthetic_event
 from collector_api.testing import running_collector
 from trajectory.events import EVENT_ADAPTER
 
@@ -73,12 +75,24 @@ def rows_for(events: list[dict[str, Any]], project_id: int) -> list[tuple[Any, .
 
 
 def _client(url: str, token: str, events: list[dict[str, Any]], start: Any, results: Any) -> None:
-    sender = BatchClient(url, token)
+    """One sender: its batches encoded before the start (the raw reference gets its rows ready-made too), then
+    posted one after another on a kept-alive connection, each answer read in full and checked."""
+    bodies = [orjson.dumps({"events": chunk}) for chunk in batches(events, 1000)]
+    address = urlsplit(url)
+    conn = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=120)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    accepted = 0
     try:
         start.wait()
-        accepted = sum(sender.send(chunk)["accepted"] for chunk in batches(events, 1000))
+        for body in bodies:
+            conn.request("POST", "/v1/events", body, headers)
+            answer = conn.getresponse()
+            data = answer.read()
+            if answer.status != 200:
+                raise RuntimeError(f"collector answered {answer.status}: {data[:300]!r}")
+            accepted += orjson.loads(data)["accepted"]
     finally:
-        sender.close()
+        conn.close()
     results.put(accepted)
 
 
