@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import zlib
 from typing import Any
 
@@ -114,17 +115,22 @@ async def post_events(request: Request, principal: Principal = Depends(require("
     state = get_state(request)
     body = await read_body(request, state.settings.max_body_bytes)
 
-    def ingest() -> IngestResult:
+    def ingest() -> tuple[IngestResult, float, float, float]:
         with state.batch_lock:
+            began = time.perf_counter()
             batch = prepare(principal.project_id, body, state.settings.max_batch, state.sqlite)
-            return batch.result(state.write(lambda conn: store_batch(conn, batch)))
+            prepared = time.perf_counter()
+            inserted, waited = state.write_timed(lambda conn: store_batch(conn, batch))
+            stored = time.perf_counter()
+            return batch.result(inserted), prepared - began, waited, stored - prepared - waited
 
-    result = await run_in_threadpool(ingest)
+    result, prepare_s, wait_s, store_s = await run_in_threadpool(ingest)
     state.metrics.count_events(result.accepted, result.duplicate, result.rejected)
     log.info(
         "batch stored",
         extra={"project_id": principal.project_id, "accepted": result.accepted, "duplicate": result.duplicate,
-               "rejected": result.rejected},
+               "rejected": result.rejected, "prepare_ms": round(prepare_s * 1000, 2),
+               "lock_wait_ms": round(wait_s * 1000, 2), "store_ms": round(store_s * 1000, 2)},
     )  # fmt: skip
     answer = result.as_json()
     if result.rejected and not (result.accepted or result.duplicate):

@@ -43,17 +43,25 @@ class CollectorState:
 
     def write(self, work: Callable[[sa.Connection], T], attempts: int = 5) -> T:
         """Run `work` in one write transaction; retried on deadlocks and serialization failures (PostgreSQL)."""
+        return self.write_timed(work, attempts)[0]
+
+    def write_timed(self, work: Callable[[sa.Connection], T], attempts: int = 5) -> tuple[T, float]:
+        """`write`, and the seconds it waited for the other writers (SQLite's one writer at a time)."""
+        waited = 0.0
         for attempt in range(1, attempts + 1):
             try:
                 if self._write_lock is None:
                     with self.engine.begin() as conn:
-                        return work(conn)
-                with self._write_lock, _exclusive(self._lock_file), self.engine.begin() as conn:
-                    # IMMEDIATE takes SQLite's write lock now: another writer (say `smartco collector migrate`)
-                    # makes us wait (busy timeout) instead of failing later, and a look-up followed by an insert
-                    # cannot be raced.
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-                    return work(conn)
+                        return work(conn), waited
+                began = time.perf_counter()
+                with self._write_lock, _exclusive(self._lock_file):
+                    waited += time.perf_counter() - began
+                    with self.engine.begin() as conn:
+                        # IMMEDIATE takes SQLite's write lock now: another writer (say `smartco collector
+                        # migrate`) makes us wait (busy timeout) instead of failing later, and a look-up followed
+                        # by an insert cannot be raced.
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                        return work(conn), waited
             except sa.exc.OperationalError as err:
                 if attempt == attempts or not _retryable(err):
                     raise

@@ -101,6 +101,7 @@ class PreparedBatch:
     keys: list[str]  # each row's id as the database holds it (32 hex digits on SQLite)
     ids: list[str]  # each row's id as the client wrote it (hyphenated)
     meta: list[tuple[Any, ...]]  # each row's (session, ts, seq, actor, repo, source), for session summaries
+    summaries: list[dict[str, Any]]  # the session summaries of every row (of the usual batch: all new)
     first_index: dict[str, int]  # id -> index of its first occurrence in the request
     outcomes: list[dict[str, str] | None]  # rejected and in-batch duplicates already decided
     rejected: int
@@ -163,7 +164,8 @@ def prepare_events(
     ]  # fmt: skip
     meta = [(e.session_id, e.ts, e.seq, e.actor, e.repo, e.source) for e in chosen]
     rejected = sum(1 for event in envelopes if event is None)
-    return PreparedBatch(project_id, rows, keys, ids, meta, first_index, outcomes, rejected, sqlite)
+    summaries = _session_summaries(project_id, meta)
+    return PreparedBatch(project_id, rows, keys, ids, meta, summaries, first_index, outcomes, rejected, sqlite)
 
 
 def store_batch(conn: sa.Connection, batch: PreparedBatch) -> set[str]:
@@ -171,8 +173,11 @@ def store_batch(conn: sa.Connection, batch: PreparedBatch) -> set[str]:
     transaction; the keys of the rows that were new."""
     inserted = _insert_new_sqlite(conn, batch) if batch.sqlite else _insert_new_postgres(conn, batch.rows)
     everything = len(inserted) == len(batch.rows)
-    meta = batch.meta if everything else [m for m, k in zip(batch.meta, batch.keys, strict=True) if k in inserted]
-    summaries = _session_summaries(batch.project_id, meta)
+    if everything:
+        summaries = batch.summaries
+    else:
+        meta = [m for m, k in zip(batch.meta, batch.keys, strict=True) if k in inserted]
+        summaries = _session_summaries(batch.project_id, meta)
     if batch.sqlite:
         _update_sessions_sqlite(conn, summaries)
     else:
@@ -244,11 +249,14 @@ def _insert_new_sqlite(conn: sa.Connection, batch: PreparedBatch) -> set[str]:
     """
     if not batch.rows:
         return set()
-    last = conn.exec_driver_sql("SELECT max(pos) FROM events").scalar() or 0
-    changed = conn.exec_driver_sql(_SQLITE_INSERT, batch.rows).rowcount
-    if changed == len(batch.rows):
-        return set(batch.keys)
-    return set(conn.exec_driver_sql("SELECT id FROM events WHERE pos > ?", (last,)).scalars())
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        last = cursor.execute("SELECT max(pos) FROM events").fetchone()[0] or 0
+        if cursor.executemany(_SQLITE_INSERT, batch.rows).rowcount == len(batch.rows):
+            return set(batch.keys)
+        return {key for (key,) in cursor.execute("SELECT id FROM events WHERE pos > ?", (last,))}
+    finally:
+        cursor.close()
 
 
 def _session_summaries(project_id: int, meta: list[tuple[Any, ...]]) -> list[dict[str, Any]]:

@@ -26,6 +26,19 @@ def test_same_batch_twice_stores_every_event_once(api: Api) -> None:
     assert _stored(api) == 50
 
 
+def test_batch_with_some_ids_stored_reports_each_event_and_counts_sessions_once(api: Api) -> None:
+    # The fast insert path assumes every id is new; a batch mixing stored and new ids takes the careful one.
+    events = note_events(40)
+    api.post(events[:10] + events[30:])
+    answer = api.post(events).json()
+    statuses = [r["status"] for r in answer["results"]]
+    assert statuses == ["duplicate"] * 10 + ["accepted"] * 20 + ["duplicate"] * 10
+    assert (answer["accepted"], answer["duplicate"]) == (20, 20)
+    assert _stored(api) == 40
+    sessions = api.get("/v1/sessions").json()["sessions"]
+    assert sum(s["event_count"] for s in sessions) == 40
+
+
 def test_duplicates_inside_one_batch_count_once(api: Api) -> None:
     batch = note_events(3)
     answer = api.post([*batch, batch[0]]).json()
