@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from collector_api.auth import Principal
 from collector_api.deps import get_state, require
 from collector_api.errors import BadRequest, TooLarge
-from collector_api.store import Envelope, IngestResult, PreparedBatch, prepare_batch, prepare_events, store_batch
+from collector_api.store import IngestResult, PreparedBatch, prepare_batch, prepare_read, store_batch
 from trajectory.wire import KIND, read_batch
 
 log = logging.getLogger(__name__)
@@ -89,11 +89,7 @@ def prepare(project_id: int, body: bytes, max_batch: int, sqlite: bool) -> Prepa
         return prepare_batch(project_id, decode_batch(body, max_batch), sqlite)
     if len(read) > max_batch:
         raise TooLarge(f"batch of {len(read)} events is over the limit of {max_batch}")
-    envelopes = [
-        Envelope(e.id, KIND[type(e)], e.ts, e.session_id, e.seq, e.actor, e.repo, e.path, e.source, raw.decode())
-        for e, raw in read
-    ]
-    return prepare_events(project_id, envelopes, sqlite=sqlite)
+    return prepare_read(project_id, read, KIND, sqlite)
 
 
 def decode_batch(body: bytes, max_batch: int) -> list[Any]:

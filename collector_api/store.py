@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -166,6 +166,41 @@ def prepare_events(
     rejected = sum(1 for event in envelopes if event is None)
     summaries = _session_summaries(project_id, meta)
     return PreparedBatch(project_id, rows, keys, ids, meta, summaries, first_index, outcomes, rejected, sqlite)
+
+
+def prepare_read(
+    project_id: int, read: Sequence[tuple[Any, bytes]], kinds: Mapping[type, str], sqlite: bool
+) -> PreparedBatch:
+    """The rows of a batch that the strict reader took whole (`trajectory.wire.read_batch`: every item valid, each
+    with its JSON as sent), in one pass without intermediate envelopes: the collector's hot path."""
+    now = datetime.now(UTC)
+    received: Any = _sqlite_stamp(now) if sqlite else now
+    stamp = _sqlite_stamp if sqlite else _same
+    first_index: dict[str, int] = {}
+    outcomes: list[dict[str, str] | None] = [None] * len(read)
+    chosen: list[tuple[str, Any, bytes]] = []
+    for index, (event, raw) in enumerate(read):
+        event_id = event.id
+        if event_id in first_index:
+            outcomes[index] = {"id": event_id, "status": "duplicate"}
+            continue
+        first_index[event_id] = index
+        chosen.append((event_id, event, raw))
+    chosen.sort(key=_first)  # the lock order of `prepare_events`
+    ids = [event_id for event_id, _, _ in chosen]
+    keys = [event_id.replace("-", "") for event_id in ids] if sqlite else ids
+    rows = [
+        (key, project_id, e.session_id, e.seq, kinds[type(e)], stamp(e.ts), e.actor, e.repo, e.path, e.source,
+         received, raw.decode())
+        for key, (_, e, raw) in zip(keys, chosen, strict=True)
+    ]  # fmt: skip
+    meta = [(e.session_id, e.ts, e.seq, e.actor, e.repo, e.source) for _, e, _ in chosen]
+    summaries = _session_summaries(project_id, meta)
+    return PreparedBatch(project_id, rows, keys, ids, meta, summaries, first_index, outcomes, 0, sqlite)
+
+
+def _first(item: tuple[Any, ...]) -> Any:
+    return item[0]
 
 
 def store_batch(conn: sa.Connection, batch: PreparedBatch) -> set[str]:
