@@ -85,23 +85,29 @@ def rows_for(events: list[dict[str, Any]], project_id: int) -> list[tuple[Any, .
 
 def _client(url: str, token: str, events: list[dict[str, Any]], start: Any, results: Any) -> None:
     """One sender: its batches encoded before the start (the raw reference gets its rows ready-made too), then
-    posted one after another on a kept-alive connection, each answer read in full and checked."""
+    posted one after another, each on a new connection and its answer read in full and checked.
+
+    A new connection per batch is what a sidecar flushing every few seconds makes, and it lets the kernel hand
+    each batch to whichever worker process accepts first: clients that all connect at the same instant and keep
+    their connections are often all accepted by one worker (asyncio accepts every pending connection at once),
+    which measures the luck of that draw instead of the collector.
+    """
     bodies = [orjson.dumps({"events": chunk}) for chunk in batches(events, 1000)]
     address = urlsplit(url)
-    conn = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=120)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     accepted = 0
-    try:
-        start.wait()
-        for body in bodies:
+    start.wait()
+    for body in bodies:
+        conn = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=120)
+        try:
             conn.request("POST", "/v1/events", body, headers)
             answer = conn.getresponse()
             data = answer.read()
-            if answer.status != 200:
-                raise RuntimeError(f"collector answered {answer.status}: {data[:300]!r}")
-            accepted += orjson.loads(data)["accepted"]
-    finally:
-        conn.close()
+        finally:
+            conn.close()
+        if answer.status != 200:
+            raise RuntimeError(f"collector answered {answer.status}: {data[:300]!r}")
+        accepted += orjson.loads(data)["accepted"]
     results.put(accepted)
 
 
