@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from align.stream import Stream, align, of_kind
+from align.stream import START, Stream, align, of_kind
 
 V0 = "def area(w, h):\n    return w * h\n\n\ndef perimeter(w, h):\n    return w + h\n"
 V1 = V0.replace("return w + h", "return 2 * w + h")
@@ -94,6 +95,23 @@ def test_a_session_that_did_not_see_its_commit_takes_task_and_outcome_from_the_m
     assert record.steps[0].commit == sha
     # The commit is not aligned a second time from history alone: the session told more about it.
     assert [t.outcome.get("commit") for t in trajectories] == [sha, base]
+
+
+def test_a_commit_in_the_second_of_the_last_edit_contains_it(tmp_path: Path) -> None:
+    """Git keeps whole seconds: a commit made 0.4 s after the last edit carries a time 0.6 s before it."""
+    s = Stream(start=START.replace(microsecond=600_000))
+    s.commit("Initial", {"geo.py": V0})
+    s.start()
+    s.open("geo.py")
+    edit = s.edit("geo.py", V2)
+    s.emit("session.ended", {"reason": "shutdown"})
+    s.clock = edit.ts.replace(microsecond=0) - timedelta(minutes=1)  # the commit's event adds the minute back
+    sha = s.commit("Fix perimeter", {"geo.py": V2})
+    assert s.events[-1].ts < edit.ts
+    records, _ = align(tmp_path, s.events)
+    [session] = [r for r in of_kind(records, "trajectory") if r.provenance.sessions == ["s1"]]
+    assert session.task == "Fix perimeter" and session.outcome["commit"] == sha
+    assert session.steps[0].action == "edit" and session.steps[0].commit == sha
 
 
 def test_uncommitted_work_is_a_trajectory_of_its_own(tmp_path: Path) -> None:

@@ -139,6 +139,8 @@ class RepoHistory:
                 for touched in info.touched:
                     self._touching.setdefault(touched, []).append((info.ts, info.sha))
         candidates = self._touching.get(path, [])
+        # Git keeps whole seconds: a commit made in the second of the edit carries a time just before it.
+        since = since.replace(microsecond=0)
         for _, sha in candidates[bisect.bisect_left(candidates, (since, "")) :][:LINK_LOOKAHEAD]:
             held = self._lines_at(sha, path)
             if held is not None and held.issuperset(lines):
