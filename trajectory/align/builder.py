@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]  # (phase, items done so far)
 PROGRESS_EVERY = 5000
+GATE_BATCH = 256  # records the quality gate decides at once
 
 
 def build(source: EventSource, out_dir: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
@@ -60,13 +61,17 @@ def _ingest(source: EventSource, spill: Spill, result: BuildResult, progress: Pr
 
 @dataclass
 class _Placement:
-    """Where each aligned record goes: its split (or the time cut), the quality gate, then its file."""
+    """Where each aligned record goes: its split (or the time cut), the quality gate, then its file.
+
+    Records wait in a small batch so that the gate decides many at once (the same decisions, in the same order).
+    """
 
     options: BuildOptions
     gate: QualityGate
     writer: DatasetWriter
     dropped: Counter[str]
     groups: dict[str, set[str]] = field(default_factory=lambda: {split: set() for split in SPLITS})
+    pending: list[tuple[RecordBase, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         options = self.options
@@ -79,10 +84,18 @@ class _Placement:
         if split is None:
             self.dropped["before_test_cut"] += 1
             return
-        kept = self.gate.admit(record)
-        if kept is not None:
-            self.writer.write(split, kept)
-            self.groups[split].add(group_of(record, self.options.split_by, session))
+        self.pending.append((record, split, group_of(record, self.options.split_by, session)))
+        if len(self.pending) >= GATE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Gate and write the records waiting, in order."""
+        pending, self.pending = self.pending, []
+        admitted = self.gate.admit_all([record for record, _, _ in pending])
+        for (_, split, group), kept in zip(pending, admitted, strict=True):
+            if kept is not None:
+                self.writer.write(split, kept)
+                self.groups[split].add(group)
 
 
 def _align(
@@ -105,6 +118,7 @@ def _align(
             result.repositories += 1
             result.sessions += aligner.sessions
             log.debug("aligned %s: %d sessions, %d records so far", repo, aligner.sessions, aligned)
+        placement.flush()
     finally:
         result.files = placement.writer.close()
         gate.close()
