@@ -283,17 +283,20 @@ class Generator:
         repo.files[path] = [*repo.tree[path].splitlines(keepends=True)]
 
 
-def run_build(events: Path, out: Path) -> dict[str, Any]:
-    """One build in this process: its duration and this process's peak RSS (for the parent to read)."""
+def run_build(events: Path, out: Path, workers: int = 1) -> dict[str, Any]:
+    """One build in this process: its duration and peak RSS (for the parent to read). With worker processes, the
+    peak RSS is this process's plus the largest worker's times the number of workers (an upper bound)."""
     from trajectory.align.builder import build
     from trajectory.align.options import BuildOptions
     from trajectory.align.source import FileSource
 
     start = time.perf_counter()
-    result = build(FileSource(events), out, BuildOptions())
+    result = build(FileSource(events), out, BuildOptions(workers=workers))
     elapsed = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"events": result.events_read, "seconds": elapsed, "peak_rss_mb": peak_kib / 1024,
+    main_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    worker_kib = result.worker_peak_rss_kib
+    return {"events": result.events_read, "seconds": elapsed, "peak_rss_mb": (main_kib + workers * worker_kib) / 1024,
+            "main_rss_mb": main_kib / 1024, "worker_rss_mb": worker_kib / 1024, "workers": workers,
             "records": result.total, "kinds": result.kind_counts(), "dropped": result.dropped}  # fmt: skip
 
 

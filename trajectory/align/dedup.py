@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,24 @@ CREATE INDEX band_key ON band (key, kind);
 CREATE TABLE sig (id INTEGER PRIMARY KEY, value BLOB);
 """
 _CHUNK = 900  # values per IN (...) list, well below SQLite's limit on bound parameters
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What the duplicate checks need of a record: its kind, the digest of its normalised text, its MinHash
+    signature and band keys (taken wherever the record was made; deciding needs the index)."""
+
+    kind: str
+    digest: bytes
+    sig: bytes
+    keys: tuple[int, ...]
+
+
+def fingerprint(kind: str, text: str) -> Fingerprint:
+    normalised = minhash.normalise(text)
+    digest = hashlib.blake2b(f"{kind}\0{normalised}".encode(), digest_size=16).digest()
+    sig = minhash.signature(minhash.window_hashes(normalised))
+    return Fingerprint(kind, digest, sig, tuple(minhash.band_keys(sig)))
 
 
 def _chunks(values: Sequence[object]) -> list[Sequence[object]]:
@@ -42,23 +61,22 @@ class DuplicateIndex:
 
     def check(self, items: Sequence[tuple[str, str]]) -> list[str | None]:
         """For each (kind, text) in order: "exact_duplicate", "near_duplicate" or None (kept, and remembered)."""
-        normalised = [minhash.normalise(text) for _, text in items]
-        digests = [
-            hashlib.blake2b(f"{kind}\0{norm}".encode(), digest_size=16).digest()
-            for (kind, _), norm in zip(items, normalised, strict=True)
-        ]
-        reasons: list[str | None] = [None] * len(items)
-        known = self._known(digests)
+        return self.decide([fingerprint(kind, text) for kind, text in items])
+
+    def decide(self, marks: Sequence[Fingerprint]) -> list[str | None]:
+        """`check` of records whose fingerprints are already taken (in worker processes, say)."""
+        reasons: list[str | None] = [None] * len(marks)
+        known = self._known([mark.digest for mark in marks])
         fresh: list[bytes] = []
-        for index, digest in enumerate(digests):
-            if digest in known:
+        for index, mark in enumerate(marks):
+            if mark.digest in known:
                 reasons[index] = "exact_duplicate"
             else:
-                known.add(digest)
-                fresh.append(digest)
+                known.add(mark.digest)
+                fresh.append(mark.digest)
         self._db.executemany("INSERT INTO seen VALUES (?)", [(digest,) for digest in fresh])
         todo = [index for index, reason in enumerate(reasons) if reason is None]
-        for index, reason in zip(todo, self._near([(items[i][0], normalised[i]) for i in todo]), strict=True):
+        for index, reason in zip(todo, self._near([marks[i] for i in todo]), strict=True):
             reasons[index] = reason
         return reasons
 
@@ -69,31 +87,29 @@ class DuplicateIndex:
             known.update(row[0] for row in self._db.execute(f"SELECT hash FROM seen WHERE hash IN ({marks})", chunk))
         return known
 
-    def _near(self, items: list[tuple[str, str]]) -> list[str | None]:
+    def _near(self, marks: list[Fingerprint]) -> list[str | None]:
         """Near-duplicate decisions for records that are not exact duplicates; kept ones are stored."""
-        sigs = [minhash.signature(minhash.window_hashes(norm)) for _, norm in items]
-        keys = [minhash.band_keys(sig) for sig in sigs]
-        candidates, values = self._candidates({key for row in keys for key in row})
+        candidates, values = self._candidates({key for mark in marks for key in mark.keys})
         reasons: list[str | None] = []
-        kept: list[tuple[int, str, bytes, list[int]]] = []
-        for (kind, _), sig, row in zip(items, sigs, keys, strict=True):
+        kept: list[tuple[int, Fingerprint]] = []
+        for mark in marks:
             found: set[int] = set()
-            for key in row:
-                found.update(candidates.get((key, kind), ()))
-            if found and self._similar(sig, [values[sig_id] for sig_id in sorted(found)]):
+            for key in mark.keys:
+                found.update(candidates.get((key, mark.kind), ()))
+            if found and self._similar(mark.sig, [values[sig_id] for sig_id in sorted(found)]):
                 reasons.append("near_duplicate")
                 continue
             reasons.append(None)
             sig_id = self._next_sig
             self._next_sig += 1
-            values[sig_id] = sig
-            for key in row:
-                candidates.setdefault((key, kind), []).append(sig_id)
-            kept.append((sig_id, kind, sig, row))
-        self._db.executemany("INSERT INTO sig VALUES (?, ?)", [(sig_id, sig) for sig_id, _, sig, _ in kept])
+            values[sig_id] = mark.sig
+            for key in mark.keys:
+                candidates.setdefault((key, mark.kind), []).append(sig_id)
+            kept.append((sig_id, mark))
+        self._db.executemany("INSERT INTO sig VALUES (?, ?)", [(sig_id, mark.sig) for sig_id, mark in kept])
         self._db.executemany(
             "INSERT INTO band VALUES (?, ?, ?)",
-            [(key, kind, sig_id) for sig_id, kind, _, row in kept for key in row],
+            [(key, mark.kind, sig_id) for sig_id, mark in kept for key in mark.keys],
         )
         return reasons
 

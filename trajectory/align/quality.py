@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from trajectory.align.dedup import DuplicateIndex
+from trajectory.align.dedup import DuplicateIndex, Fingerprint, fingerprint
 from trajectory.align.filetype import is_generated
 from trajectory.align.options import BuildOptions
 from trajectory.align.secret import holds_secret, scan
@@ -98,38 +98,28 @@ def _redact_all(data: Any, counts: Counter[str]) -> Any:
     return data
 
 
-class QualityGate:
-    """Decides, record by record in a deterministic order, what is kept; counts what is dropped by reason.
+Screened = tuple[dict[str, Any], Fingerprint]  # a record as it may be written, and its fingerprint
 
-    `admit_all` decides a batch at once, exactly as `admit` would one record after the other.
-    """
 
-    def __init__(self, directory: Path, options: BuildOptions) -> None:
+class RecordScreen:
+    """Every check of the gate but the duplicate ones: record by record, independent of other records (so it runs
+    where records are made); counts what it drops by reason and what it redacts by kind."""
+
+    def __init__(self, options: BuildOptions) -> None:
         self.options = options
         self.dropped: Counter[str] = Counter()
         self.redacted: Counter[str] = Counter()
-        self._index = DuplicateIndex(directory, options.near_duplicate_threshold)
 
-    def admit(self, record: RecordBase) -> dict[str, Any] | None:
-        """The record as it may be written (`record_to_dict` form, possibly redacted), or None, reason counted."""
-        return self.admit_all([record])[0]
-
-    def admit_all(self, records: Sequence[RecordBase]) -> list[dict[str, Any] | None]:
-        """`admit` of each record in order."""
-        screened = [self._screen(record) for record in records]
-        passed = [(index, data) for index, (data, reason) in enumerate(screened) if reason is None]
-        reasons = self._index.check([(str(data["kind"]), dedup_text(data)) for _, data in passed])
-        for (index, data), reason in zip(passed, reasons, strict=True):
-            screened[index] = (data, reason)
-        out: list[dict[str, Any] | None] = []
-        for data, reason in screened:
-            if reason is not None:
-                self.dropped[reason] += 1
-            out.append(data if reason is None else None)
-        return out
+    def screen(self, record: RecordBase) -> Screened | None:
+        """The record as it may be written (`record_to_dict` form, possibly redacted) and its fingerprint for the
+        duplicate checks, or None (reason counted)."""
+        data, reason = self._screen(record)
+        if reason is not None:
+            self.dropped[reason] += 1
+            return None
+        return data, fingerprint(str(data["kind"]), dedup_text(data))
 
     def _screen(self, record: RecordBase) -> tuple[dict[str, Any], str | None]:
-        """The record's dict (redacted where needed) and why it is dropped before the duplicate checks, if it is."""
         data = record_to_dict(record)
         reason = self._reject_reason(record, data)
         if reason is None:
@@ -157,6 +147,40 @@ class QualityGate:
         if len(orjson.dumps(data)) > limit:
             return "record_too_long"
         return None
+
+
+class QualityGate:
+    """Decides, record by record in a deterministic order, what is kept; counts what is dropped by reason.
+
+    `admit_all` decides a batch at once, exactly as `admit` would one record after the other.
+    """
+
+    def __init__(self, directory: Path, options: BuildOptions) -> None:
+        self.options = options
+        self.screen = RecordScreen(options)
+        self.dropped = self.screen.dropped
+        self.redacted = self.screen.redacted
+        self._index = DuplicateIndex(directory, options.near_duplicate_threshold)
+
+    def admit(self, record: RecordBase) -> dict[str, Any] | None:
+        """The record as it may be written (`record_to_dict` form, possibly redacted), or None, reason counted."""
+        return self.admit_all([record])[0]
+
+    def admit_all(self, records: Sequence[RecordBase]) -> list[dict[str, Any] | None]:
+        """`admit` of each record in order."""
+        return self.admit_screened([self.screen.screen(record) for record in records])
+
+    def admit_screened(self, screened: Sequence[Screened | None]) -> list[dict[str, Any] | None]:
+        """The duplicate checks of records `RecordScreen.screen` passed (None: dropped by the screen already)."""
+        passed = [item for item in screened if item is not None]
+        reasons = iter(self._index.decide([mark for _, mark in passed]))
+        out: list[dict[str, Any] | None] = []
+        for item in screened:
+            reason = None if item is None else next(reasons)
+            if reason is not None:
+                self.dropped[reason] += 1
+            out.append(item[0] if item is not None and reason is None else None)
+        return out
 
     def close(self) -> None:
         self._index.close()

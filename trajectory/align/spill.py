@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -29,7 +30,11 @@ HISTORY_KINDS = {
 _SCHEMA = """
 CREATE TABLE event (id TEXT, repo TEXT, session TEXT, seq INTEGER, topic TEXT, key TEXT, ts TEXT, sidecar INTEGER,
                     body BLOB);
-CREATE TABLE blob (repo TEXT, sha TEXT, path TEXT, text TEXT, PRIMARY KEY (repo, sha, path));
+"""
+# File texts rebuilt from diffs, cached per process (a worker process keeps its own, beside the spill).
+_BLOBS = """
+PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+CREATE TABLE IF NOT EXISTS blob (repo TEXT, sha TEXT, path TEXT, text TEXT, PRIMARY KEY (repo, sha, path));
 """
 # Built once the input is in: appending to an unindexed table is what makes the spill cheap.
 _INDEXES = """
@@ -47,10 +52,12 @@ class Spill:
     """
 
     def __init__(self, directory: Path, repos: tuple[str, ...] = (), actors: tuple[str, ...] = ()) -> None:
+        self.directory = directory
         self._db = sqlite3.connect(directory / "spill.sqlite3", isolation_level=None)
         self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;")
         self._db.executescript(_SCHEMA)
         self._db.execute("BEGIN")
+        self._blobs = _blob_cache(directory / "blobs.sqlite3")
         self._repos, self._actors = set(repos), set(actors)
         self.events_read = 0
         self.events_kept = 0
@@ -90,6 +97,18 @@ class Spill:
         if stored > self.events_kept:
             self.dropped["duplicate_event"] += stored - self.events_kept
 
+    @classmethod
+    def reopen(cls, directory: Path) -> Spill:
+        """A reader of the finished spill in `directory` for another process, with a file-text cache of its own."""
+        spill = cls.__new__(cls)
+        spill.directory = directory
+        spill._db = sqlite3.connect(directory / "spill.sqlite3", isolation_level=None)
+        spill._blobs = _blob_cache(directory / f"blobs-{os.getpid()}.sqlite3")
+        spill._repos, spill._actors = set(), set()
+        spill.events_read = spill.events_kept = 0
+        spill.dropped = Counter()
+        return spill
+
     def repos(self) -> list[str]:
         return [repo for (repo,) in self._db.execute("SELECT DISTINCT repo FROM event ORDER BY 1")]
 
@@ -120,15 +139,23 @@ class Spill:
         return [key for (key,) in rows]
 
     def load_blob(self, repo: str, sha: str, path: str) -> str | None:
-        row = self._db.execute("SELECT text FROM blob WHERE repo = ? AND sha = ? AND path = ?", (repo, sha, path))
+        row = self._blobs.execute("SELECT text FROM blob WHERE repo = ? AND sha = ? AND path = ?", (repo, sha, path))
         found = row.fetchone()
         return None if found is None else str(found[0])
 
     def save_blob(self, repo: str, sha: str, path: str, text: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO blob VALUES (?, ?, ?, ?)", (repo, sha, path, text))
+        self._blobs.execute("INSERT OR REPLACE INTO blob VALUES (?, ?, ?, ?)", (repo, sha, path, text))
 
     def close(self) -> None:
+        self._blobs.close()
         self._db.close()
+
+
+def _blob_cache(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(_BLOBS)
+    db.execute("BEGIN")  # never committed: a cache for this process only, read through the same connection
+    return db
 
 
 def _history_key(event: EventBase) -> str:
