@@ -60,9 +60,20 @@ def scan(text: str) -> Redaction | None:
 
 
 def holds_secret(text: str) -> bool:
-    """Whether `text` holds a secret (the capture's markers are not secrets)."""
+    """Whether `text` holds a secret (the capture's markers are not secrets).
+
+    Line by line, each distinct line judged once: records repeat lines (a diff's context, a file's lines in its
+    versions) far more than they repeat whole texts. The same as asking `_line_holds_secret` of the lines
+    `candidate_lines` picks.
+    """
     masked = text.replace(_URL_MARKER, _MASK)
-    return any(_line_holds_secret(line) for line in candidate_lines(masked))
+    return any(_line_flag(line) for line in masked.split("\n"))
+
+
+@lru_cache(maxsize=1 << 15)
+def _line_flag(line: str) -> bool:
+    lowered = line.lower()
+    return any(hint in lowered for hint in _LOWER_HINTS) and _line_holds_secret(line)
 
 
 def find_secret(text: str) -> str | None:

@@ -8,10 +8,12 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from trajectory.events import EventBase, parse_event
+from trajectory.wire import KIND, read_event
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ HISTORY_KINDS = {
     "issue.opened": "issue",
     "issue.comment": "issue",
 }
+_ROWS = 1000  # events inserted at once
 _SCHEMA = """
 CREATE TABLE event (id TEXT, repo TEXT, session TEXT, seq INTEGER, topic TEXT, key TEXT, ts TEXT, sidecar INTEGER,
                     body BLOB);
@@ -58,38 +61,53 @@ class Spill:
         self._db.executescript(_SCHEMA)
         self._db.execute("BEGIN")
         self._blobs = _blob_cache(directory / "blobs.sqlite3")
+        self._rows: list[tuple[Any, ...]] = []
         self._repos, self._actors = set(repos), set(actors)
         self.events_read = 0
         self.events_kept = 0
         self.dropped: Counter[str] = Counter()
 
     def add(self, line: bytes) -> None:
-        """Validate one event line and store it (invalid, filtered and unused events are counted)."""
+        """Validate one event line and store it (invalid, filtered and unused events are counted).
+
+        The strict reader of `trajectory.wire` takes what it can vouch for (the models would accept it, and read
+        it back the same); the models decide the rest. Rows are inserted in batches.
+        """
         self.events_read += 1
-        try:
-            event = parse_event(line)
-        except ValidationError:
-            self.dropped["invalid_event"] += 1
-            return
+        fast = read_event(line)
+        event: Any = fast
+        if fast is None:
+            try:
+                event = parse_event(line)
+            except ValidationError:
+                self.dropped["invalid_event"] += 1
+                return
         if self._repos and event.repo not in self._repos:
             self.dropped["repo_filtered"] += 1
             return
         if self._actors and event.actor not in self._actors:
             self.dropped["actor_filtered"] += 1
             return
-        topic = HISTORY_KINDS.get(event.kind)
+        kind = KIND[type(event)] if fast is not None else event.kind
+        topic = HISTORY_KINDS.get(kind)
         sidecar = event.source == "sidecar"
         if topic is None and not sidecar:
             self.dropped["not_aligned_kind"] += 1
             return
         key = _history_key(event) if topic is not None else None
-        self._db.execute(
-            "INSERT INTO event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (str(event.id), event.repo, event.session_id, event.seq, topic, key, event.ts.isoformat(), sidecar, line),
+        self._rows.append(
+            (str(event.id), event.repo, event.session_id, event.seq, topic, key, event.ts.isoformat(), sidecar, line)
         )
+        if len(self._rows) >= _ROWS:
+            self._insert()
+
+    def _insert(self) -> None:
+        self._db.executemany("INSERT INTO event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._rows)
+        self._rows = []
 
     def finish(self) -> None:
         """Drop repeated events, commit and index; call once after the last `add`."""
+        self._insert()
         stored = self._db.execute("SELECT count(*) FROM event").fetchone()[0]
         self._db.execute("COMMIT")
         self._db.executescript(_INDEXES)
@@ -107,6 +125,7 @@ class Spill:
         spill._repos, spill._actors = set(), set()
         spill.events_read = spill.events_kept = 0
         spill.dropped = Counter()
+        spill._rows = []
         return spill
 
     def repos(self) -> list[str]:
@@ -158,7 +177,7 @@ def _blob_cache(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _history_key(event: EventBase) -> str:
+def _history_key(event: Any) -> str:
     payload = event.payload
     for name in ("sha", "number", "pr_number", "issue_number"):
         value = getattr(payload, name, None)
