@@ -18,10 +18,9 @@ import numpy as np
 from trajectory.align import minhash
 
 _SCHEMA = """
-PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384;
 CREATE TABLE seen (hash BLOB PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE band (key INTEGER, kind TEXT, sig INTEGER);
-CREATE INDEX band_key ON band (key, kind);
+CREATE TABLE band (key INTEGER, kind TEXT, sig INTEGER, PRIMARY KEY (key, kind, sig)) WITHOUT ROWID;
 CREATE TABLE sig (id INTEGER PRIMARY KEY, value BLOB);
 """
 _CHUNK = 900  # values per IN (...) list, well below SQLite's limit on bound parameters
@@ -108,7 +107,7 @@ class DuplicateIndex:
             kept.append((sig_id, mark))
         self._db.executemany("INSERT INTO sig VALUES (?, ?)", [(sig_id, mark.sig) for sig_id, mark in kept])
         self._db.executemany(
-            "INSERT INTO band VALUES (?, ?, ?)",
+            "INSERT OR IGNORE INTO band VALUES (?, ?, ?)",  # a key twice in one signature: once is enough
             [(key, mark.kind, sig_id) for sig_id, mark in kept for key in mark.keys],
         )
         return reasons
@@ -120,7 +119,7 @@ class DuplicateIndex:
         for chunk in _chunks(sorted(keys)):
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
-                f"SELECT b.key, b.kind, s.id, s.value FROM band b JOIN sig s ON s.id = b.sig WHERE b.key IN ({marks})",
+                f"SELECT b.key, b.kind, b.sig, s.value FROM band b JOIN sig s ON s.id = b.sig WHERE b.key IN ({marks})",
                 chunk,
             )
             for key, kind, sig_id, value in rows:
