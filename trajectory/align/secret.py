@@ -63,17 +63,22 @@ def holds_secret(text: str) -> bool:
     """Whether `text` holds a secret (the capture's markers are not secrets).
 
     Line by line, each distinct line judged once: records repeat lines (a diff's context, a file's lines in its
-    versions) far more than they repeat whole texts. The same as asking `_line_holds_secret` of the lines
-    `candidate_lines` picks.
+    versions) far more than they repeat whole texts, and lines known to be clean are set aside in one set
+    difference. The same as asking `_line_holds_secret` of the lines `candidate_lines` picks.
     """
     masked = text.replace(_URL_MARKER, _MASK)
-    return any(_line_flag(line) for line in masked.split("\n"))
+    for line in set(masked.split("\n")) - _clean:
+        lowered = line.lower()
+        if any(hint in lowered for hint in _LOWER_HINTS) and _line_holds_secret(line):
+            return True
+        if len(_clean) >= _CLEAN_LINES:
+            _clean.clear()
+        _clean.add(line)
+    return False
 
 
-@lru_cache(maxsize=1 << 15)
-def _line_flag(line: str) -> bool:
-    lowered = line.lower()
-    return any(hint in lowered for hint in _LOWER_HINTS) and _line_holds_secret(line)
+_CLEAN_LINES = 1 << 15
+_clean: set[str] = set()  # lines known to hold no secret (a bounded cache of a pure function)
 
 
 def find_secret(text: str) -> str | None:
