@@ -76,10 +76,10 @@ class _Placement:
     def flush(self) -> None:
         """Gate and write the records waiting, in order."""
         pending, self.pending = self.pending, []
-        admitted = self.gate.admit_screened([(placed.data, placed.mark) for placed in pending])
-        for placed, kept in zip(pending, admitted, strict=True):
-            if kept is not None:
-                self.writer.write(placed.split, kept)
+        reasons = self.gate.decide([placed.mark for placed in pending])
+        for placed, reason in zip(pending, reasons, strict=True):
+            if reason is None:
+                self.writer.write_line(placed.kind, placed.split, placed.line)
                 self.groups[placed.split].add(placed.group)
 
 

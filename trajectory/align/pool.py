@@ -25,6 +25,7 @@ from trajectory.align.options import BuildOptions
 from trajectory.align.quality import RecordScreen
 from trajectory.align.repository import RepositoryAligner
 from trajectory.align.spill import Spill
+from trajectory.records import dict_to_json
 from trajectory.splits import Splitter, group_of
 
 CHUNK = 256  # records per pickle in a worker's file
@@ -32,11 +33,13 @@ CHUNK = 256  # records per pickle in a worker's file
 
 @dataclass(frozen=True)
 class Placed:
-    """A record that passed every check but the duplicate ones, with its split and split group."""
+    """A record that passed every check but the duplicate ones: its split and split group, its line as written
+    (`dict_to_json`, made where the record was: the main process only copies it) and its fingerprint."""
 
     split: str
     group: str
-    data: dict[str, Any]
+    kind: str
+    line: bytes
     mark: Fingerprint
 
 
@@ -70,7 +73,8 @@ def align_repository(spill: Spill, repo: str, options: BuildOptions, summary: Su
             continue
         screened = screen.screen(record)
         if screened is not None:
-            yield Placed(split, group_of(record, options.split_by, session), *screened)
+            data, mark = screened
+            yield Placed(split, group_of(record, options.split_by, session), record.kind, dict_to_json(data), mark)
     summary.sessions = aligner.sessions
 
 

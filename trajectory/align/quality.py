@@ -172,15 +172,14 @@ class QualityGate:
 
     def admit_screened(self, screened: Sequence[Screened | None]) -> list[dict[str, Any] | None]:
         """The duplicate checks of records `RecordScreen.screen` passed (None: dropped by the screen already)."""
-        passed = [item for item in screened if item is not None]
-        reasons = iter(self._index.decide([mark for _, mark in passed]))
-        out: list[dict[str, Any] | None] = []
-        for item in screened:
-            reason = None if item is None else next(reasons)
-            if reason is not None:
-                self.dropped[reason] += 1
-            out.append(item[0] if item is not None and reason is None else None)
-        return out
+        reasons = iter(self.decide([item[1] for item in screened if item is not None]))
+        return [item[0] if item is not None and next(reasons) is None else None for item in screened]
+
+    def decide(self, marks: Sequence[Fingerprint]) -> list[str | None]:
+        """The duplicate checks of screened records by their fingerprints, in order; the reasons are counted."""
+        reasons = self._index.decide(marks)
+        self.dropped.update(reason for reason in reasons if reason is not None)
+        return reasons
 
     def close(self) -> None:
         self._index.close()
