@@ -48,7 +48,8 @@ CREATE INDEX event_history ON event (repo, topic, key, ts, id) WHERE topic IS NO
 
 
 class Spill:
-    """Events parsed once on the way in, stored by repository and session, read back in a deterministic order.
+    """Events validated on the way in, stored by repository and session as sent, parsed into the models when read
+    back (in whichever process aligns their repository), in a deterministic order.
 
     A recorded session's events are read by `session`; git and GitHub events (also those a sidecar recorded)
     by `topic` (commit, pr, issue) and `key` (sha or number). The first copy of an event id wins.
