@@ -61,6 +61,7 @@ def align_repository(spill: Spill, repo: str, options: BuildOptions, summary: Su
     splitter = Splitter(options.split_by, options.seed, options.ratios, options.test_after)
     screen = RecordScreen(options)
     screen.dropped, screen.redacted = summary.dropped, summary.redacted
+    spill.forget_blobs()  # the texts of files of the repositories before this one are never asked for again
     aligner = RepositoryAligner(spill, repo, options, summary.dropped)
     summary.license = aligner.history.license
     for record, session in aligner.run():

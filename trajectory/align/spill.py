@@ -166,6 +166,12 @@ class Spill:
     def save_blob(self, repo: str, sha: str, path: str, text: str) -> None:
         self._blobs.execute("INSERT OR REPLACE INTO blob VALUES (?, ?, ?, ?)", (repo, sha, path, text))
 
+    def forget_blobs(self) -> None:
+        """Drop the file texts cached so far (call between repositories: each repository rebuilds its own), so that
+        the cache's file does not grow with the input."""
+        self._blobs.executescript("DROP TABLE blob;" + _BLOBS)  # commits first: the cache's transaction ends
+        self._blobs.execute("BEGIN")
+
     def close(self) -> None:
         self._blobs.close()
         self._db.close()
