@@ -185,7 +185,7 @@ class QualityGate:
         self._index.close()
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)  # whole file texts among them: a few hundred keep memory small
 def _holds_secret(text: str) -> bool:
     """`holds_secret` of one string of a record: file texts and snippets recur in many records. The same as
     asking of all of a record's strings joined by newlines, since every candidate line lies within one string."""
