@@ -158,8 +158,6 @@ _OBJECT = msgspec.json.Decoder(_Envelope)
 _OBJECT_START = re.compile(rb"\s*\{")
 
 
-
-
 def read_batch(body: bytes) -> list[tuple[Any, bytes]] | None:
     """Every event of a batch (`{"events": [...]}` or a bare array) with its JSON as sent, when all of them are
     valid with UTC times; None otherwise (then the models decide, item by item)."""
@@ -173,3 +171,13 @@ def read_batch(body: bytes) -> list[tuple[Any, bytes]] | None:
         if check is not None and not check(event):
             return None
     return decoded
+
+
+def read_event(line: bytes) -> Any | None:
+    """One event (a JSON object), when it is valid with UTC times; None otherwise (then the models decide)."""
+    try:
+        event = _EVENT.decode(line)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    check = _CHECKS.get(type(event))
+    return event if check is None or check(event) else None

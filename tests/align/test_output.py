@@ -87,6 +87,16 @@ def test_rebuilding_in_one_process_is_byte_identical(tmp_path: Path) -> None:
     assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
 
 
+def test_worker_processes_give_the_same_files(tmp_path: Path) -> None:
+    """Repositories aligned in worker processes reach the duplicate checks and the files in the same order."""
+    events = _events(tmp_path, 5)
+    build(FileSource(events), tmp_path / "one", BuildOptions(seed=4, ratios=(0.4, 0.3, 0.3)))
+    result = build(FileSource(events), tmp_path / "three", BuildOptions(seed=4, ratios=(0.4, 0.3, 0.3), workers=3))
+    assert _tree(tmp_path / "one") == _tree(tmp_path / "three")
+    assert result.total > 0 and result.repositories == 5
+    assert result.worker_peak_rss_kib > 0  # the records were made in the workers
+
+
 @pytest.mark.slow
 def test_rebuilding_with_the_same_inputs_and_seed_is_byte_identical_across_processes(tmp_path: Path) -> None:
     events = _events(tmp_path)

@@ -143,3 +143,30 @@ def test_every_drop_is_counted_by_reason_in_the_manifest(tmp_path: Path) -> None
                    "invalid_event", "duplicate_event", "exact_duplicate"):  # fmt: skip
         assert manifest["dropped"].get(reason, 0) >= 1, reason
     assert manifest["inputs"]["events_read"] == len(s.events) + 2
+
+
+def test_the_line_by_line_secret_check_agrees_with_the_hinted_lines() -> None:
+    """`holds_secret` judges each distinct line once; the answer is that of the lines holding a hint."""
+    from trajectory.align.secret import (
+        _LOWER_HINTS,
+        _MASK,
+        _URL_MARKER,
+        _has_hint,
+        _line_holds_secret,
+        candidate_lines,
+        holds_secret,
+    )
+
+    texts = [sample.text for sample in samples()]
+    texts += [CODE, CODE.replace("offset", "token"), "password = hunter2hunter2\n" + CODE, ""]
+    texts += [f"{CODE}\n{a}\n{b}" for a, b in zip(texts, reversed(texts), strict=True)]
+    texts += [f"https://{_URL_MARKER}@example.com/x and api_key = 'Zx9#kLm2Qp'"]
+    for _ in range(2):  # the second time, clean lines are known
+        for text in texts:
+            masked = text.replace(_URL_MARKER, _MASK)
+            expected = any(_line_holds_secret(line) for line in candidate_lines(masked))
+            assert holds_secret(text) == expected, text[:80]
+    assert any(holds_secret(text) for text in texts) and not holds_secret(CODE)
+    lines = [line.lower() for text in texts for line in text.split("\n")]
+    lines += [("x" * n + hint)[:length] for hint in _LOWER_HINTS for n in (0, 30, 60) for length in (40, 50, 90)]
+    assert all(_has_hint(line) == any(hint in line for hint in _LOWER_HINTS) for line in lines)

@@ -14,17 +14,17 @@ from trajectory.align.card import write_card
 from trajectory.align.manifest import BuildResult, write_manifest
 from trajectory.align.options import BuildOptions
 from trajectory.align.output import DatasetWriter
+from trajectory.align.pool import Placed, aligned_repositories
 from trajectory.align.quality import QualityGate
-from trajectory.align.repository import RepositoryAligner
 from trajectory.align.source import EventSource
 from trajectory.align.spill import Spill
-from trajectory.records import RecordBase
-from trajectory.splits import SPLITS, Splitter, group_of
+from trajectory.splits import SPLITS
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]  # (phase, items done so far)
 PROGRESS_EVERY = 5000
+GATE_BATCH = 256  # records the quality gate decides at once
 
 
 def build(source: EventSource, out_dir: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
@@ -60,55 +60,57 @@ def _ingest(source: EventSource, spill: Spill, result: BuildResult, progress: Pr
 
 @dataclass
 class _Placement:
-    """Where each aligned record goes: its split (or the time cut), the quality gate, then its file."""
+    """The last step of each record: the duplicate checks of the gate, then its file (batched: the same decisions
+    in the same order as one by one)."""
 
-    options: BuildOptions
     gate: QualityGate
     writer: DatasetWriter
-    dropped: Counter[str]
     groups: dict[str, set[str]] = field(default_factory=lambda: {split: set() for split in SPLITS})
+    pending: list[Placed] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        options = self.options
-        self.splitter = Splitter(options.split_by, options.seed, options.ratios, options.test_after)
+    def place(self, placed: Placed) -> None:
+        self.pending.append(placed)
+        if len(self.pending) >= GATE_BATCH:
+            self.flush()
 
-    def place(self, record: RecordBase, session: str | None) -> None:
-        if record.kind not in self.options.kinds:
-            return
-        split = self.splitter.assign(record, session)
-        if split is None:
-            self.dropped["before_test_cut"] += 1
-            return
-        kept = self.gate.admit(record)
-        if kept is not None:
-            self.writer.write(split, kept)
-            self.groups[split].add(group_of(record, self.options.split_by, session))
+    def flush(self) -> None:
+        """Gate and write the records waiting, in order."""
+        pending, self.pending = self.pending, []
+        reasons = self.gate.decide([placed.mark for placed in pending])
+        for placed, reason in zip(pending, reasons, strict=True):
+            if reason is None:
+                self.writer.write_line(placed.kind, placed.split, placed.line)
+                self.groups[placed.split].add(placed.group)
 
 
 def _align(
     spill: Spill, tmp: Path, out_dir: Path, options: BuildOptions, result: BuildResult, progress: Progress | None
 ) -> None:
     gate = QualityGate(tmp, options)
-    placement = _Placement(options, gate, DatasetWriter(out_dir, options.kinds), Counter(spill.dropped))
+    placement = _Placement(gate, DatasetWriter(out_dir, options.kinds))
+    dropped: Counter[str] = Counter(spill.dropped)
     licenses: set[str] = set()
     aligned = 0
     try:
-        for repo in spill.repos():
-            aligner = RepositoryAligner(spill, repo, options, placement.dropped)
-            if aligner.history.license:
-                licenses.add(aligner.history.license)
-            for record, session in aligner.run():
-                placement.place(record, session)
-                aligned += 1
-                if progress is not None and aligned % 1000 == 0:
-                    progress("records", aligned)
+        for records, summary in aligned_repositories(spill, spill.repos(), options, options.workers):
+            for placed in records:
+                placement.place(placed)
+            if summary.license:
+                licenses.add(summary.license)
+            if progress is not None and aligned // 1000 != (aligned + summary.aligned) // 1000:
+                progress("records", aligned + summary.aligned)
+            aligned += summary.aligned
+            dropped.update(summary.dropped)
+            gate.redacted.update(summary.redacted)
             result.repositories += 1
-            result.sessions += aligner.sessions
-            log.debug("aligned %s: %d sessions, %d records so far", repo, aligner.sessions, aligned)
+            result.sessions += summary.sessions
+            result.worker_peak_rss_kib = max(result.worker_peak_rss_kib, summary.peak_rss_kib)
+            log.debug("aligned %s: %d sessions, %d records so far", summary.repo, summary.sessions, aligned)
+        placement.flush()
     finally:
         result.files = placement.writer.close()
         gate.close()
-    result.dropped = dict(placement.dropped + gate.dropped)
+    result.dropped = dict(dropped + gate.dropped)
     result.redacted = dict(gate.redacted)
     result.groups = {split: len(names) for split, names in placement.groups.items()}
     result.licenses = sorted(licenses)

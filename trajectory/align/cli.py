@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from trajectory.align import AlignError, OptionsError
-from trajectory.align.options import DEFAULT_BOT_PATTERNS, BuildOptions, Caps
+from trajectory.align.options import DEFAULT_BOT_PATTERNS, BuildOptions, Caps, default_workers
 from trajectory.records import RECORD_KINDS
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,8 @@ def dataset() -> None:
               help="Length cap of any one text field.")  # fmt: skip
 @click.option("--near-duplicate", "threshold", type=click.FloatRange(0.01, 1.0), default=0.85, show_default=True,
               help="Similarity from which a record is a near duplicate of an earlier one.")  # fmt: skip
+@click.option("--workers", type=click.IntRange(min=1), default=default_workers(), show_default=True,
+              help="Processes aligning repositories at once (the output does not depend on it).")  # fmt: skip
 @click.option("--no-progress", is_flag=True, help="No progress bar (the summary is still printed).")
 def build_command(
     source_spec: str,
@@ -82,6 +84,7 @@ def build_command(
     secrets: str,
     max_field_chars: int,
     threshold: float,
+    workers: int,
     no_progress: bool,
 ) -> None:
     """Align events (recorded sessions, mined history) from SOURCE into dataset records under DIR."""
@@ -106,6 +109,7 @@ def build_command(
             secrets=secrets,  # type: ignore[arg-type]
             near_duplicate_threshold=threshold,
             caps=Caps(field_chars=max_field_chars),
+            workers=workers,
         )
         source = open_source(source_spec, token)
         with console_progress(console, enabled=not no_progress and console.is_terminal) as progress:

@@ -32,6 +32,7 @@ class BuildResult:
     groups: dict[str, int] = field(default_factory=dict)
     licenses: list[str] = field(default_factory=list)
     files: dict[str, dict[str, object]] = field(default_factory=dict)
+    worker_peak_rss_kib: int = 0  # the largest worker process's peak RSS (how it ran: not in the manifest)
 
     def kind_counts(self) -> dict[str, int]:
         """Records kept per kind, over all splits."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -10,6 +11,11 @@ from trajectory.align import OptionsError
 from trajectory.records import RECORD_KINDS
 
 DEFAULT_BOT_PATTERNS = ("*[bot]", "dependabot*", "renovate*", "github-actions*", "*-bot", "bot-*")
+
+
+def default_workers() -> int:
+    """Worker processes by default: one per core, at most four (the gate and the writer run in the main one)."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class BuildOptions:
     secrets: Literal["drop", "redact"] = "drop"
     near_duplicate_threshold: float = 0.85
     caps: Caps = field(default_factory=Caps)
+    workers: int = 1  # processes aligning repositories; how the build runs, not what it makes (not in the manifest)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.kinds) - set(RECORD_KINDS))
@@ -48,6 +55,8 @@ class BuildOptions:
             raise OptionsError("--test-after needs a timezone-aware time (dates are taken as UTC)")
         if not 0.0 < self.near_duplicate_threshold <= 1.0:
             raise OptionsError("the near-duplicate threshold must be in (0, 1]")
+        if self.workers < 1:
+            raise OptionsError("--workers must be at least 1")
 
     def describe(self) -> dict[str, object]:
         """The options as written into the manifest."""

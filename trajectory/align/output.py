@@ -32,8 +32,12 @@ class DatasetWriter:
     def write(self, split: str, record: RecordBase | dict[str, Any]) -> None:
         """One record (or its `record_to_dict` form) into its kind's file of `split`."""
         data = record if isinstance(record, dict) else record_to_dict(record)
-        key = (str(data["kind"]), split)
-        line = dict_to_json(data) + b"\n"
+        self.write_line(str(data["kind"]), split, dict_to_json(data))
+
+    def write_line(self, kind: str, split: str, line: bytes) -> None:
+        """A record already in its `dict_to_json` form (without newline) into `kind`'s file of `split`."""
+        key = (kind, split)
+        line += b"\n"
         self._handles[key].write(line)
         self._hashes[key].update(line)
         self.counts[key] += 1

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import fnmatch
-import hashlib
-import sqlite3
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from trajectory.align import minhash
+from trajectory.align.dedup import DuplicateIndex, Fingerprint, fingerprint
 from trajectory.align.filetype import is_generated
 from trajectory.align.options import BuildOptions
 from trajectory.align.secret import holds_secret, scan
@@ -98,43 +98,41 @@ def _redact_all(data: Any, counts: Counter[str]) -> Any:
     return data
 
 
-class QualityGate:
-    """Decides, record by record in a deterministic order, what is kept; counts what is dropped by reason."""
+Screened = tuple[dict[str, Any], Fingerprint]  # a record as it may be written, and its fingerprint
 
-    def __init__(self, directory: Path, options: BuildOptions) -> None:
+
+class RecordScreen:
+    """Every check of the gate but the duplicate ones: record by record, independent of other records (so it runs
+    where records are made); counts what it drops by reason and what it redacts by kind."""
+
+    def __init__(self, options: BuildOptions) -> None:
         self.options = options
         self.dropped: Counter[str] = Counter()
         self.redacted: Counter[str] = Counter()
-        self._db = sqlite3.connect(directory / "quality.sqlite3", isolation_level=None)
-        self._db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-            "CREATE TABLE seen (hash BLOB PRIMARY KEY) WITHOUT ROWID;"
-            "CREATE TABLE band (key INTEGER, kind TEXT, sig INTEGER);"
-            "CREATE INDEX band_key ON band (key, kind);"
-            "CREATE TABLE sig (id INTEGER PRIMARY KEY, value BLOB);"
-        )
-        self._db.execute("BEGIN")
 
-    def admit(self, record: RecordBase) -> dict[str, Any] | None:
-        """The record as it may be written (`record_to_dict` form, possibly redacted), or None, reason counted."""
-        data = record_to_dict(record)
-        reason = self._reject_reason(record, data)
-        if reason is None:
-            found: Counter[str] = Counter()
-            content = {key: value for key, value in data.items() if key != "provenance"}  # ids, shas, paths
-            secret = holds_secret("\n".join(_strings(content)))  # one pass over the record; most hold none
-            redacted = {**data, **_redact_all(content, found)} if secret else data
-            if found and self.options.secrets == "drop":
-                reason = "secret"
-            elif found:
-                self.redacted.update(found)
-                data = redacted
-        if reason is None:
-            reason = self._duplicate(record.kind, dedup_text(data))
+    def screen(self, record: RecordBase) -> Screened | None:
+        """The record as it may be written (`record_to_dict` form, possibly redacted) and its fingerprint for the
+        duplicate checks, or None (reason counted)."""
+        data, reason = self._screen(record)
         if reason is not None:
             self.dropped[reason] += 1
             return None
-        return data
+        return data, fingerprint(str(data["kind"]), dedup_text(data))
+
+    def _screen(self, record: RecordBase) -> tuple[dict[str, Any], str | None]:
+        data = record_to_dict(record)
+        reason = self._reject_reason(record, data)
+        if reason is None:
+            content = {key: value for key, value in data.items() if key != "provenance"}  # ids, shas, paths
+            if any(_holds_secret(text) for text in _strings(content)):  # most records hold none
+                found: Counter[str] = Counter()
+                redacted = {**data, **_redact_all(content, found)}
+                if found and self.options.secrets == "drop":
+                    reason = "secret"
+                elif found:
+                    self.redacted.update(found)
+                    data = redacted
+        return data, reason
 
     def _reject_reason(self, record: RecordBase, data: dict[str, Any]) -> str | None:
         caps = self.options.caps
@@ -150,25 +148,45 @@ class QualityGate:
             return "record_too_long"
         return None
 
-    def _duplicate(self, kind: str, text: str) -> str | None:
-        digest = hashlib.blake2b(f"{kind}\0{minhash.normalise(text)}".encode(), digest_size=16).digest()
-        if self._db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (digest,)).rowcount == 0:
-            return "exact_duplicate"
-        sig = minhash.signature(minhash.shingles(text))
-        keys = minhash.band_keys(sig)
-        marks = ",".join("?" * len(keys))
-        rows = self._db.execute(
-            f"SELECT DISTINCT s.value FROM band b JOIN sig s ON s.id = b.sig WHERE b.kind = ? AND b.key IN ({marks})",
-            (kind, *keys),
-        )
-        threshold = self.options.near_duplicate_threshold
-        for (value,) in rows:
-            if minhash.similarity(sig, value) >= threshold:
-                return "near_duplicate"
-        sig_id = self._db.execute("INSERT INTO sig (value) VALUES (?)", (sig,)).lastrowid
-        self._db.executemany("INSERT INTO band VALUES (?, ?, ?)", [(key, kind, sig_id) for key in keys])
-        return None
+
+class QualityGate:
+    """Decides, record by record in a deterministic order, what is kept; counts what is dropped by reason.
+
+    `admit_all` decides a batch at once, exactly as `admit` would one record after the other.
+    """
+
+    def __init__(self, directory: Path, options: BuildOptions) -> None:
+        self.options = options
+        self.screen = RecordScreen(options)
+        self.dropped = self.screen.dropped
+        self.redacted = self.screen.redacted
+        self._index = DuplicateIndex(directory, options.near_duplicate_threshold)
+
+    def admit(self, record: RecordBase) -> dict[str, Any] | None:
+        """The record as it may be written (`record_to_dict` form, possibly redacted), or None, reason counted."""
+        return self.admit_all([record])[0]
+
+    def admit_all(self, records: Sequence[RecordBase]) -> list[dict[str, Any] | None]:
+        """`admit` of each record in order."""
+        return self.admit_screened([self.screen.screen(record) for record in records])
+
+    def admit_screened(self, screened: Sequence[Screened | None]) -> list[dict[str, Any] | None]:
+        """The duplicate checks of records `RecordScreen.screen` passed (None: dropped by the screen already)."""
+        reasons = iter(self.decide([item[1] for item in screened if item is not None]))
+        return [item[0] if item is not None and next(reasons) is None else None for item in screened]
+
+    def decide(self, marks: Sequence[Fingerprint]) -> list[str | None]:
+        """The duplicate checks of screened records by their fingerprints, in order; the reasons are counted."""
+        reasons = self._index.decide(marks)
+        self.dropped.update(reason for reason in reasons if reason is not None)
+        return reasons
 
     def close(self) -> None:
-        self._db.execute("COMMIT")
-        self._db.close()
+        self._index.close()
+
+
+@lru_cache(maxsize=256)  # whole file texts among them: a few hundred keep memory small
+def _holds_secret(text: str) -> bool:
+    """`holds_secret` of one string of a record: file texts and snippets recur in many records. The same as
+    asking of all of a record's strings joined by newlines, since every candidate line lies within one string."""
+    return holds_secret(text)

@@ -3,6 +3,7 @@ redacted (imports, older sidecars, hand-made event files); markers left by the f
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from trajectory.privacy import Redaction, redact
@@ -60,9 +61,33 @@ def scan(text: str) -> Redaction | None:
 
 
 def holds_secret(text: str) -> bool:
-    """Whether `text` holds a secret (the capture's markers are not secrets)."""
+    """Whether `text` holds a secret (the capture's markers are not secrets).
+
+    Line by line, each distinct line judged once: records repeat lines (a diff's context, a file's lines in its
+    versions) far more than they repeat whole texts, and lines known to be clean are set aside in one set
+    difference. The same as asking `_line_holds_secret` of the lines `candidate_lines` picks.
+    """
     masked = text.replace(_URL_MARKER, _MASK)
-    return any(_line_holds_secret(line) for line in candidate_lines(masked))
+    for line in set(masked.split("\n")) - _clean:
+        if _has_hint(line.lower()) and _line_holds_secret(line):
+            return True
+        if len(_clean) >= _CLEAN_LINES:
+            _clean.clear()
+        _clean.add(line)
+    return False
+
+
+def _has_hint(lowered: str) -> bool:
+    # one pass of a regular expression is cheaper on a short line, substring tests on a long one
+    if len(lowered) <= _SHORT_LINE:
+        return _HINT.search(lowered) is not None
+    return any(hint in lowered for hint in _LOWER_HINTS)
+
+
+_HINT = re.compile("|".join(map(re.escape, _LOWER_HINTS)))
+_SHORT_LINE = 48
+_CLEAN_LINES = 1 << 15
+_clean: set[str] = set()  # lines known to hold no secret (a bounded cache of a pure function)
 
 
 def find_secret(text: str) -> str | None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from trajectory.events import EventBase, parse_event
+from trajectory.wire import KIND, read_event
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +29,15 @@ HISTORY_KINDS = {
     "issue.opened": "issue",
     "issue.comment": "issue",
 }
+_ROWS = 1000  # events inserted at once
 _SCHEMA = """
 CREATE TABLE event (id TEXT, repo TEXT, session TEXT, seq INTEGER, topic TEXT, key TEXT, ts TEXT, sidecar INTEGER,
                     body BLOB);
-CREATE TABLE blob (repo TEXT, sha TEXT, path TEXT, text TEXT, PRIMARY KEY (repo, sha, path));
+"""
+# File texts rebuilt from diffs, cached per process (a worker process keeps its own, beside the spill).
+_BLOBS = """
+PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+CREATE TABLE IF NOT EXISTS blob (repo TEXT, sha TEXT, path TEXT, text TEXT, PRIMARY KEY (repo, sha, path));
 """
 # Built once the input is in: appending to an unindexed table is what makes the spill cheap.
 _INDEXES = """
@@ -40,55 +48,86 @@ CREATE INDEX event_history ON event (repo, topic, key, ts, id) WHERE topic IS NO
 
 
 class Spill:
-    """Events parsed once on the way in, stored by repository and session, read back in a deterministic order.
+    """Events validated on the way in, stored by repository and session as sent, parsed into the models when read
+    back (in whichever process aligns their repository), in a deterministic order.
 
     A recorded session's events are read by `session`; git and GitHub events (also those a sidecar recorded)
     by `topic` (commit, pr, issue) and `key` (sha or number). The first copy of an event id wins.
     """
 
     def __init__(self, directory: Path, repos: tuple[str, ...] = (), actors: tuple[str, ...] = ()) -> None:
+        self.directory = directory
         self._db = sqlite3.connect(directory / "spill.sqlite3", isolation_level=None)
         self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;")
         self._db.executescript(_SCHEMA)
         self._db.execute("BEGIN")
+        self._blobs = _blob_cache(directory / "blobs.sqlite3")
+        self._rows: list[tuple[Any, ...]] = []
         self._repos, self._actors = set(repos), set(actors)
         self.events_read = 0
         self.events_kept = 0
         self.dropped: Counter[str] = Counter()
 
     def add(self, line: bytes) -> None:
-        """Validate one event line and store it (invalid, filtered and unused events are counted)."""
+        """Validate one event line and store it (invalid, filtered and unused events are counted).
+
+        The strict reader of `trajectory.wire` takes what it can vouch for (the models would accept it, and read
+        it back the same); the models decide the rest. Rows are inserted in batches.
+        """
         self.events_read += 1
-        try:
-            event = parse_event(line)
-        except ValidationError:
-            self.dropped["invalid_event"] += 1
-            return
+        fast = read_event(line)
+        event: Any = fast
+        if fast is None:
+            try:
+                event = parse_event(line)
+            except ValidationError:
+                self.dropped["invalid_event"] += 1
+                return
         if self._repos and event.repo not in self._repos:
             self.dropped["repo_filtered"] += 1
             return
         if self._actors and event.actor not in self._actors:
             self.dropped["actor_filtered"] += 1
             return
-        topic = HISTORY_KINDS.get(event.kind)
+        kind = KIND[type(event)] if fast is not None else event.kind
+        topic = HISTORY_KINDS.get(kind)
         sidecar = event.source == "sidecar"
         if topic is None and not sidecar:
             self.dropped["not_aligned_kind"] += 1
             return
         key = _history_key(event) if topic is not None else None
-        self._db.execute(
-            "INSERT INTO event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (str(event.id), event.repo, event.session_id, event.seq, topic, key, event.ts.isoformat(), sidecar, line),
+        self._rows.append(
+            (str(event.id), event.repo, event.session_id, event.seq, topic, key, event.ts.isoformat(), sidecar, line)
         )
+        if len(self._rows) >= _ROWS:
+            self._insert()
+
+    def _insert(self) -> None:
+        self._db.executemany("INSERT INTO event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._rows)
+        self._rows = []
 
     def finish(self) -> None:
         """Drop repeated events, commit and index; call once after the last `add`."""
+        self._insert()
         stored = self._db.execute("SELECT count(*) FROM event").fetchone()[0]
         self._db.execute("COMMIT")
         self._db.executescript(_INDEXES)
         self.events_kept = self._db.execute("SELECT count(*) FROM event").fetchone()[0]
         if stored > self.events_kept:
             self.dropped["duplicate_event"] += stored - self.events_kept
+
+    @classmethod
+    def reopen(cls, directory: Path) -> Spill:
+        """A reader of the finished spill in `directory` for another process, with a file-text cache of its own."""
+        spill = cls.__new__(cls)
+        spill.directory = directory
+        spill._db = sqlite3.connect(directory / "spill.sqlite3", isolation_level=None)
+        spill._blobs = _blob_cache(directory / f"blobs-{os.getpid()}.sqlite3")
+        spill._repos, spill._actors = set(), set()
+        spill.events_read = spill.events_kept = 0
+        spill.dropped = Counter()
+        spill._rows = []
+        return spill
 
     def repos(self) -> list[str]:
         return [repo for (repo,) in self._db.execute("SELECT DISTINCT repo FROM event ORDER BY 1")]
@@ -120,18 +159,32 @@ class Spill:
         return [key for (key,) in rows]
 
     def load_blob(self, repo: str, sha: str, path: str) -> str | None:
-        row = self._db.execute("SELECT text FROM blob WHERE repo = ? AND sha = ? AND path = ?", (repo, sha, path))
+        row = self._blobs.execute("SELECT text FROM blob WHERE repo = ? AND sha = ? AND path = ?", (repo, sha, path))
         found = row.fetchone()
         return None if found is None else str(found[0])
 
     def save_blob(self, repo: str, sha: str, path: str, text: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO blob VALUES (?, ?, ?, ?)", (repo, sha, path, text))
+        self._blobs.execute("INSERT OR REPLACE INTO blob VALUES (?, ?, ?, ?)", (repo, sha, path, text))
+
+    def forget_blobs(self) -> None:
+        """Drop the file texts cached so far (call between repositories: each repository rebuilds its own), so that
+        the cache's file does not grow with the input."""
+        self._blobs.executescript("DROP TABLE blob;" + _BLOBS)  # commits first: the cache's transaction ends
+        self._blobs.execute("BEGIN")
 
     def close(self) -> None:
+        self._blobs.close()
         self._db.close()
 
 
-def _history_key(event: EventBase) -> str:
+def _blob_cache(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(_BLOBS)
+    db.execute("BEGIN")  # never committed: a cache for this process only, read through the same connection
+    return db
+
+
+def _history_key(event: Any) -> str:
     payload = event.payload
     for name in ("sha", "number", "pr_number", "issue_number"):
         value = getattr(payload, name, None)

@@ -1,0 +1,138 @@
+"""Exact and near-duplicate decisions for batches of records, against every record kept before (temporary SQLite).
+
+Decisions are those of checking the records one by one in order: a batch is looked up in a few statements, and
+its records are then decided in order against what the database returned plus the batch's own earlier records.
+The index stays on disk, so memory grows with a batch, not with the dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from trajectory.align import minhash
+
+_SCHEMA = """
+PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384;
+CREATE TABLE seen (hash BLOB PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE band (key INTEGER, kind TEXT, sig INTEGER, PRIMARY KEY (key, kind, sig)) WITHOUT ROWID;
+CREATE TABLE sig (id INTEGER PRIMARY KEY, value BLOB);
+"""
+_CHUNK = 900  # values per IN (...) list, well below SQLite's limit on bound parameters
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What the duplicate checks need of a record: its kind, the digest of its normalised text, its MinHash
+    signature and band keys (taken wherever the record was made; deciding needs the index)."""
+
+    kind: str
+    digest: bytes
+    sig: bytes
+    keys: tuple[int, ...]
+
+
+def fingerprint(kind: str, text: str) -> Fingerprint:
+    normalised = minhash.normalise(text)
+    digest = hashlib.blake2b(f"{kind}\0{normalised}".encode(), digest_size=16).digest()
+    sig = minhash.signature(minhash.window_hashes(normalised))
+    return Fingerprint(kind, digest, sig, tuple(minhash.band_keys(sig)))
+
+
+def _chunks(values: Sequence[object]) -> list[Sequence[object]]:
+    return [values[at : at + _CHUNK] for at in range(0, len(values), _CHUNK)]
+
+
+class DuplicateIndex:
+    """Every (kind, text) seen so far (exact, after `minhash.normalise`) and the MinHash bands of those kept."""
+
+    def __init__(self, directory: Path, threshold: float) -> None:
+        self.threshold = threshold
+        self._db = sqlite3.connect(directory / "quality.sqlite3", isolation_level=None)
+        self._db.executescript(_SCHEMA)
+        self._db.execute("BEGIN")
+        self._next_sig = 1
+
+    def check(self, items: Sequence[tuple[str, str]]) -> list[str | None]:
+        """For each (kind, text) in order: "exact_duplicate", "near_duplicate" or None (kept, and remembered)."""
+        return self.decide([fingerprint(kind, text) for kind, text in items])
+
+    def decide(self, marks: Sequence[Fingerprint]) -> list[str | None]:
+        """`check` of records whose fingerprints are already taken (in worker processes, say)."""
+        reasons: list[str | None] = [None] * len(marks)
+        known = self._known([mark.digest for mark in marks])
+        fresh: list[bytes] = []
+        for index, mark in enumerate(marks):
+            if mark.digest in known:
+                reasons[index] = "exact_duplicate"
+            else:
+                known.add(mark.digest)
+                fresh.append(mark.digest)
+        self._db.executemany("INSERT INTO seen VALUES (?)", [(digest,) for digest in fresh])
+        todo = [index for index, reason in enumerate(reasons) if reason is None]
+        for index, reason in zip(todo, self._near([marks[i] for i in todo]), strict=True):
+            reasons[index] = reason
+        return reasons
+
+    def _known(self, digests: list[bytes]) -> set[bytes]:
+        known: set[bytes] = set()
+        for chunk in _chunks(sorted(set(digests))):
+            marks = ",".join("?" * len(chunk))
+            known.update(row[0] for row in self._db.execute(f"SELECT hash FROM seen WHERE hash IN ({marks})", chunk))
+        return known
+
+    def _near(self, marks: list[Fingerprint]) -> list[str | None]:
+        """Near-duplicate decisions for records that are not exact duplicates; kept ones are stored."""
+        candidates, values = self._candidates({key for mark in marks for key in mark.keys})
+        reasons: list[str | None] = []
+        kept: list[tuple[int, Fingerprint]] = []
+        for mark in marks:
+            found: set[int] = set()
+            for key in mark.keys:
+                found.update(candidates.get((key, mark.kind), ()))
+            if found and self._similar(mark.sig, [values[sig_id] for sig_id in sorted(found)]):
+                reasons.append("near_duplicate")
+                continue
+            reasons.append(None)
+            sig_id = self._next_sig
+            self._next_sig += 1
+            values[sig_id] = mark.sig
+            for key in mark.keys:
+                candidates.setdefault((key, mark.kind), []).append(sig_id)
+            kept.append((sig_id, mark))
+        self._db.executemany("INSERT INTO sig VALUES (?, ?)", [(sig_id, mark.sig) for sig_id, mark in kept])
+        self._db.executemany(
+            "INSERT OR IGNORE INTO band VALUES (?, ?, ?)",  # a key twice in one signature: once is enough
+            [(key, mark.kind, sig_id) for sig_id, mark in kept for key in mark.keys],
+        )
+        return reasons
+
+    def _candidates(self, keys: set[int]) -> tuple[dict[tuple[int, str], list[int]], dict[int, bytes]]:
+        """The stored signatures sharing a band key: (key, kind) -> signature ids, and id -> signature."""
+        candidates: dict[tuple[int, str], list[int]] = {}
+        values: dict[int, bytes] = {}
+        for chunk in _chunks(sorted(keys)):
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT b.key, b.kind, b.sig, s.value FROM band b JOIN sig s ON s.id = b.sig WHERE b.key IN ({marks})",
+                chunk,
+            )
+            for key, kind, sig_id, value in rows:
+                candidates.setdefault((key, kind), []).append(sig_id)
+                values[sig_id] = value
+        return candidates, values
+
+    def _similar(self, sig: bytes, others: list[bytes]) -> bool:
+        """Whether any of `others` agrees with `sig` on at least the threshold's share of hash functions."""
+        matrix = np.frombuffer(b"".join(others), dtype="<u4").reshape(len(others), minhash.PERMUTATIONS)
+        agree = np.count_nonzero(matrix == np.frombuffer(sig, dtype="<u4"), axis=1)
+        return bool(np.any(agree / minhash.PERMUTATIONS >= self.threshold))
+
+    def close(self) -> None:
+        self._db.execute("COMMIT")
+        self._db.close()
