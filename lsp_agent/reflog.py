@@ -68,19 +68,22 @@ class ReflogReader:
     def __init__(self, path: Path, since: float | None = None) -> None:
         """Start at the end of the reflog, or after its last entry older than `since` (a Unix time)."""
         self.path = path
-        self.offset = self._size() if since is None else self._offset_after(int(since))
+        self.offset = self._size() if since is None else self._offset_after(since)
         self._rebase_from: str | None = None  # HEAD before a rebase that is still in progress
 
-    def _offset_after(self, since: int) -> int:
-        # Entries carry whole seconds: one written in the second the session started counts as new.
+    def _offset_after(self, since: float) -> int:
         try:
+            written = self.path.stat()
             data = self.path.read_bytes()
         except OSError:
             return 0
+        if written.st_mtime < since:
+            return len(data)  # the file's own clock says every entry is older than the session
+        # Entries carry whole seconds: one written in the second the session started counts as new.
         offset = 0
         for raw in data.splitlines(keepends=True):
             match = _LINE.match(raw.decode("utf-8", "replace").rstrip("\n"))
-            if not raw.endswith(b"\n") or (match is not None and int(match.group("ts")) >= since):
+            if not raw.endswith(b"\n") or (match is not None and int(match.group("ts")) >= int(since)):
                 break
             offset += len(raw)
         return offset

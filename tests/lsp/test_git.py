@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,18 @@ def test_reflog_reader_started_late_still_sees_what_happened_since_the_session_b
     with log.open("a") as handle:
         handle.write(_line(b, c, "commit: three"))
     assert [x.new for x in reader.poll()] == [c]
+
+
+def test_reflog_written_before_the_session_began_is_all_old_even_within_its_second(tmp_path: Path) -> None:
+    # A commit made a moment before the sidecar started carries the same whole second as the start: the file's
+    # modification time (finer than a second) says it is older, so it is not recorded as the session's.
+    a, b = ("a" * 40, "b" * 40)
+    log = tmp_path / "HEAD"
+    log.write_text(_line("0" * 40, a, "commit (initial): one").replace("1700000000", "1700000005"))
+    os.utime(log, (1700000005.2, 1700000005.2))
+    assert ReflogReader(log, since=1700000005.7).poll() == []
+    assert [x.new for x in ReflogReader(log, since=1700000005.1).poll()] == [a]  # written after: new
+    with log.open("a") as handle:
+        handle.write(_line(a, b, "commit: two").replace("1700000000", "1700000006"))
+    os.utime(log, (1700000006.5, 1700000006.5))
+    assert [x.new for x in ReflogReader(log, since=1700000006.0).poll()] == [b]
