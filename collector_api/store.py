@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -68,29 +68,6 @@ def validate_batch(items: Sequence[Any]) -> tuple[list[EventBase | None], list[d
 _COLUMNS = "id, project_id, session_id, seq, kind, ts, actor, repo, path, source, received_at, body"
 
 
-class Envelope(NamedTuple):
-    """What the database keeps of an event beside its body (the JSON of the whole event)."""
-
-    id: str  # hyphenated
-    kind: str
-    ts: datetime  # UTC
-    session_id: str
-    seq: int
-    actor: str
-    repo: str
-    path: str | None
-    source: str
-    body: str
-
-    @classmethod
-    def of(cls, event: EventBase) -> Envelope:
-        """The envelope of a model; its body is the canonical JSON (UTC times, no nulls)."""
-        return cls(
-            str(event.id), event.kind, event.ts, event.session_id, event.seq, event.actor, event.repo, event.path,
-            event.source, event.model_dump_json(exclude_none=True),
-        )  # fmt: skip
-
-
 @dataclass
 class PreparedBatch:
     """A batch validated and turned into rows outside any transaction, so that the write lock is held only for
@@ -121,82 +98,65 @@ class PreparedBatch:
         return IngestResult(results, accepted, len(results) - accepted - self.rejected, self.rejected)
 
 
+Item = tuple[str, Any, str, str]
+"""A valid item of a request: its id (hyphenated), the event (a model or a strict-reader struct: both have the
+envelope's attributes, times in UTC), its kind and the JSON kept as its body."""
+
+
 def prepare_batch(project_id: int, items: Sequence[Any], sqlite: bool = False) -> PreparedBatch:
-    """Validate every item and build its row; CPU work that needs no database and runs before the transaction."""
+    """Validate every item with the models and build its row (the body is the canonical JSON: UTC times, no
+    nulls); CPU work that needs no database and runs before the transaction."""
     valid, outcomes = validate_batch(items)
-    envelopes = [Envelope.of(event) if event is not None else None for event in valid]
-    return prepare_events(project_id, envelopes, outcomes, sqlite)
-
-
-def prepare_events(
-    project_id: int,
-    envelopes: Sequence[Envelope | None],
-    outcomes: list[dict[str, str] | None] | None = None,
-    sqlite: bool = False,
-) -> PreparedBatch:
-    """Rows of events already validated (None marks an item rejected with its outcome given).
-
-    On SQLite the values are bound exactly as SQLAlchemy binds these column types (UUID as 32 hex digits, naive
-    UTC stamps), so that Core reads them back.
-    """
-    outcomes = outcomes if outcomes is not None else [None] * len(envelopes)
-    now = datetime.now(UTC)
-    received: Any = _sqlite_stamp(now) if sqlite else now
-    first_index: dict[str, int] = {}
-    chosen: list[Envelope] = []
-    for index, event in enumerate(envelopes):
-        if event is None:
-            continue
-        if event.id in first_index:
-            outcomes[index] = {"id": event.id, "status": "duplicate"}
-            continue
-        first_index[event.id] = index
-        chosen.append(event)
-    # A fixed order makes concurrent batches with overlapping ids take their locks in the same order.
-    chosen.sort()
-    ids = [e.id for e in chosen]
-    keys = [event_id.replace("-", "") for event_id in ids] if sqlite else ids
-    stamp = _sqlite_stamp if sqlite else _same
-    rows = [
-        (key, project_id, e.session_id, e.seq, e.kind, stamp(e.ts), e.actor, e.repo, e.path, e.source, received,
-         e.body)
-        for key, e in zip(keys, chosen, strict=True)
-    ]  # fmt: skip
-    meta = [(e.session_id, e.ts, e.seq, e.actor, e.repo, e.source) for e in chosen]
-    rejected = sum(1 for event in envelopes if event is None)
-    summaries = _session_summaries(project_id, meta)
-    return PreparedBatch(project_id, rows, keys, ids, meta, summaries, first_index, outcomes, rejected, sqlite)
+    return _prepare(
+        project_id,
+        [None if e is None else (str(e.id), e, e.kind, e.model_dump_json(exclude_none=True)) for e in valid],
+        outcomes,
+        sqlite,
+    )
 
 
 def prepare_read(
     project_id: int, read: Sequence[tuple[Any, bytes]], kinds: Mapping[type, str], sqlite: bool
 ) -> PreparedBatch:
     """The rows of a batch that the strict reader took whole (`trajectory.wire.read_batch`: every item valid, each
-    with its JSON as sent), in one pass without intermediate envelopes: the collector's hot path."""
+    with its JSON as sent): the collector's hot path."""
+    items: list[Item | None] = [(e.id, e, kinds[type(e)], raw.decode()) for e, raw in read]
+    return _prepare(project_id, items, [None] * len(read), sqlite)
+
+
+def _prepare(
+    project_id: int, items: Sequence[Item | None], outcomes: list[dict[str, str] | None], sqlite: bool
+) -> PreparedBatch:
+    """Rows of the valid items (None marks an item rejected, its outcome given), once per id.
+
+    On SQLite the values are bound exactly as SQLAlchemy binds these column types (UUID as 32 hex digits, naive
+    UTC stamps), so that Core reads them back.
+    """
     now = datetime.now(UTC)
     received: Any = _sqlite_stamp(now) if sqlite else now
     stamp = _sqlite_stamp if sqlite else _same
     first_index: dict[str, int] = {}
-    outcomes: list[dict[str, str] | None] = [None] * len(read)
-    chosen: list[tuple[str, Any, bytes]] = []
-    for index, (event, raw) in enumerate(read):
-        event_id = event.id
-        if event_id in first_index:
-            outcomes[index] = {"id": event_id, "status": "duplicate"}
+    chosen: list[Item] = []
+    for index, item in enumerate(items):
+        if item is None:
             continue
-        first_index[event_id] = index
-        chosen.append((event_id, event, raw))
-    chosen.sort(key=_first)  # the lock order of `prepare_events`
-    ids = [event_id for event_id, _, _ in chosen]
+        if item[0] in first_index:
+            outcomes[index] = {"id": item[0], "status": "duplicate"}
+            continue
+        first_index[item[0]] = index
+        chosen.append(item)
+    # A fixed order makes concurrent batches with overlapping ids take their locks in the same order.
+    chosen.sort(key=_first)
+    ids = [item[0] for item in chosen]
     keys = [event_id.replace("-", "") for event_id in ids] if sqlite else ids
     rows = [
-        (key, project_id, e.session_id, e.seq, kinds[type(e)], stamp(e.ts), e.actor, e.repo, e.path, e.source,
-         received, raw.decode())
-        for key, (_, e, raw) in zip(keys, chosen, strict=True)
+        (key, project_id, e.session_id, e.seq, kind, stamp(e.ts), e.actor, e.repo, e.path, e.source, received, body)
+        for key, (_, e, kind, body) in zip(keys, chosen, strict=True)
     ]  # fmt: skip
-    meta = [(e.session_id, e.ts, e.seq, e.actor, e.repo, e.source) for _, e, _ in chosen]
+    meta = [(e.session_id, e.ts, e.seq, e.actor, e.repo, e.source) for _, e, _, _ in chosen]
     summaries = _session_summaries(project_id, meta)
-    return PreparedBatch(project_id, rows, keys, ids, meta, summaries, first_index, outcomes, 0, sqlite)
+    rejected = len(items) - sum(1 for item in items if item is not None)
+    return PreparedBatch(project_id, rows, keys, ids, meta, summaries, first_index, outcomes, rejected, sqlite)
 
 
 def _first(item: tuple[Any, ...]) -> Any:
