@@ -166,11 +166,7 @@ def read_batch(body: bytes) -> list[tuple[Any, bytes]] | None:
         decoded = [(_EVENT.decode(raw), bytes(raw)) for raw in raws]
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    for event, _ in decoded:
-        check = _CHECKS.get(type(event))
-        if check is not None and not check(event):
-            return None
-    return decoded
+    return decoded if all(_times_utc(event) for event, _ in decoded) else None
 
 
 def read_event(line: bytes) -> Any | None:
@@ -179,5 +175,10 @@ def read_event(line: bytes) -> Any | None:
         event = _EVENT.decode(line)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
+    return event if _times_utc(event) else None
+
+
+def _times_utc(event: Any) -> bool:
+    """Whether every time in a decoded event is in UTC (any other goes to the models, which convert it)."""
     check = _CHECKS.get(type(event))
-    return event if check is None or check(event) else None
+    return check is None or check(event)
