@@ -152,7 +152,8 @@ class RecordScreen:
 class QualityGate:
     """Decides, record by record in a deterministic order, what is kept; counts what is dropped by reason.
 
-    `admit_all` decides a batch at once, exactly as `admit` would one record after the other.
+    The build screens records where they are made (`RecordScreen`) and hands their fingerprints to `decide` in
+    batches; `admit` is the same for one record.
     """
 
     def __init__(self, directory: Path, options: BuildOptions) -> None:
@@ -164,16 +165,11 @@ class QualityGate:
 
     def admit(self, record: RecordBase) -> dict[str, Any] | None:
         """The record as it may be written (`record_to_dict` form, possibly redacted), or None, reason counted."""
-        return self.admit_all([record])[0]
-
-    def admit_all(self, records: Sequence[RecordBase]) -> list[dict[str, Any] | None]:
-        """`admit` of each record in order."""
-        return self.admit_screened([self.screen.screen(record) for record in records])
-
-    def admit_screened(self, screened: Sequence[Screened | None]) -> list[dict[str, Any] | None]:
-        """The duplicate checks of records `RecordScreen.screen` passed (None: dropped by the screen already)."""
-        reasons = iter(self.decide([item[1] for item in screened if item is not None]))
-        return [item[0] if item is not None and next(reasons) is None else None for item in screened]
+        screened = self.screen.screen(record)
+        if screened is None:
+            return None
+        data, mark = screened
+        return data if self.decide([mark])[0] is None else None
 
     def decide(self, marks: Sequence[Fingerprint]) -> list[str | None]:
         """The duplicate checks of screened records by their fingerprints, in order; the reasons are counted."""
