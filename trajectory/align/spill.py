@@ -56,12 +56,15 @@ class Spill:
     """
 
     def __init__(self, directory: Path, repos: tuple[str, ...] = (), actors: tuple[str, ...] = ()) -> None:
-        self.directory = directory
-        self._db = sqlite3.connect(directory / "spill.sqlite3", isolation_level=None)
+        self._open(directory, "blobs.sqlite3", repos, actors)
         self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;")
         self._db.executescript(_SCHEMA)
         self._db.execute("BEGIN")
-        self._blobs = _blob_cache(directory / "blobs.sqlite3")
+
+    def _open(self, directory: Path, blobs: str, repos: tuple[str, ...], actors: tuple[str, ...]) -> None:
+        self.directory = directory
+        self._db = sqlite3.connect(directory / "spill.sqlite3", isolation_level=None)
+        self._blobs = _blob_cache(directory / blobs)
         self._rows: list[tuple[Any, ...]] = []
         self._repos, self._actors = set(repos), set(actors)
         self.events_read = 0
@@ -120,13 +123,7 @@ class Spill:
     def reopen(cls, directory: Path) -> Spill:
         """A reader of the finished spill in `directory` for another process, with a file-text cache of its own."""
         spill = cls.__new__(cls)
-        spill.directory = directory
-        spill._db = sqlite3.connect(directory / "spill.sqlite3", isolation_level=None)
-        spill._blobs = _blob_cache(directory / f"blobs-{os.getpid()}.sqlite3")
-        spill._repos, spill._actors = set(), set()
-        spill.events_read = spill.events_kept = 0
-        spill.dropped = Counter()
-        spill._rows = []
+        spill._open(directory, f"blobs-{os.getpid()}.sqlite3", (), ())
         return spill
 
     def repos(self) -> list[str]:
