@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from collector_api import ingest, ops, query, webhook
+from collector_api import ingest, ops, query, webhook, writer
 from collector_api.errors import AuthError, BadRequest, CollectorError, Forbidden, NotFound, TooLarge
 from collector_api.logs import configure_logging
 from collector_api.metrics import Metrics
@@ -30,12 +30,13 @@ SETTINGS_ENV = "SMARTCO_COLLECTOR_SETTINGS_JSON"
 _STATUS: dict[type[CollectorError], int] = {AuthError: 401, Forbidden: 403, NotFound: 404, TooLarge: 413}
 
 
-def create_app(settings: CollectorSettings) -> FastAPI:
-    """A collector application for `settings`; the database is opened at start-up, not here."""
+def create_app(settings: CollectorSettings, writer_socket: str | None = None) -> FastAPI:
+    """A collector application for `settings`; the database is opened at start-up, not here. With
+    `writer_socket`, batches are stored by the SQLite writer process listening there (`collector_api.writer`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = CollectorState(settings)
+        state = CollectorState(settings, writer_socket)
         app.state.collector = state
         log.info("collector started", extra={"database": state.engine.url.get_backend_name()})
         await _recover_webhooks(state)
@@ -130,4 +131,4 @@ def app_from_env() -> FastAPI:
     """The uvicorn factory for `smartco collector serve`: settings come from the serve command via the env."""
     settings = CollectorSettings.model_validate_json(os.environ[SETTINGS_ENV])
     configure_logging(settings.log_format, settings.log_level)
-    return create_app(settings)
+    return create_app(settings, os.environ.get(writer.SOCKET_ENV))

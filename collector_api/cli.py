@@ -69,11 +69,19 @@ def collector() -> None:
 @click.option("--max-body-bytes", type=int, default=None, help="Largest request body, after gzip [16 MiB].")
 @click.option("--max-batch", type=int, default=None, help="Most events in one POST [5000].")
 @click.option("--log-format", type=click.Choice(["json", "text"]), default=None, help="Log lines [json].")
+@click.option(
+    "--ingest-writer/--no-ingest-writer",
+    default=None,
+    help="SQLite file: store every batch in one writer process, committing batches that arrive together as one "
+    "transaction [env SMARTCO_INGEST_WRITER; on].",
+)
 @click.option("--migrate", "migrate_first", is_flag=True, help="Migrate the database to the head before serving.")
 @_one_line_errors
 def serve(migrate_first: bool, **flags: Any) -> None:
     """Serve the collector HTTP API (uvicorn)."""
     import uvicorn
+
+    from collector_api.writer import running_writer
 
     settings = CollectorSettings.from_sources(**flags)
     engine = database.make_engine(settings.resolved_database_url)
@@ -89,15 +97,16 @@ def serve(migrate_first: bool, **flags: Any) -> None:
         f"({sa.make_url(settings.resolved_database_url).get_backend_name()})",
         err=True,
     )
-    uvicorn.run(
-        "collector_api.app:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level="warning",
-        access_log=False,
-    )
+    with running_writer(settings):
+        uvicorn.run(
+            "collector_api.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level="warning",
+            access_log=False,
+        )
 
 
 @collector.command()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 import zlib
 from typing import Any
 
@@ -14,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from collector_api.auth import Principal
 from collector_api.deps import get_state, require
 from collector_api.errors import BadRequest, TooLarge
-from collector_api.store import IngestResult, PreparedBatch, prepare_batch, prepare_read, store_batch
+from collector_api.store import PreparedBatch, prepare_batch, prepare_read
 from trajectory.wire import KIND, read_batch
 
 log = logging.getLogger(__name__)
@@ -111,22 +110,17 @@ async def post_events(request: Request, principal: Principal = Depends(require("
     state = get_state(request)
     body = await read_body(request, state.settings.max_body_bytes)
 
-    def ingest() -> tuple[IngestResult, float, float, float]:
-        with state.batch_lock:
-            began = time.perf_counter()
-            batch = prepare(principal.project_id, body, state.settings.max_batch, state.sqlite)
-            prepared = time.perf_counter()
-            inserted, waited = state.write_timed(lambda conn: store_batch(conn, batch))
-            stored = time.perf_counter()
-            return batch.result(inserted), prepared - began, waited, stored - prepared - waited
-
-    result, prepare_s, wait_s, store_s = await run_in_threadpool(ingest)
+    batch, stored, prepare_s = await run_in_threadpool(
+        state.ingest, lambda: prepare(principal.project_id, body, state.settings.max_batch, state.sqlite)
+    )
+    result = batch.result(stored.inserted)
     state.metrics.count_events(result.accepted, result.duplicate, result.rejected)
     log.info(
         "batch stored",
         extra={"project_id": principal.project_id, "accepted": result.accepted, "duplicate": result.duplicate,
                "rejected": result.rejected, "prepare_ms": round(prepare_s * 1000, 2),
-               "lock_wait_ms": round(wait_s * 1000, 2), "store_ms": round(store_s * 1000, 2)},
+               "lock_wait_ms": round(stored.wait_s * 1000, 2), "store_ms": round(stored.store_s * 1000, 2),
+               "group": stored.group},
     )  # fmt: skip
     answer = result.as_json()
     if result.rejected and not (result.accepted or result.duplicate):

@@ -29,6 +29,7 @@ class CollectorSettings(BaseModel):
     pseudonym_salt: str = "smartco"  # the team's salt for engineer pseudonyms: set the same one everywhere
     bots: tuple[str, ...] = ()  # extra bot logins for GitHub webhooks (logins ending in [bot] always are)
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"  # NORMAL in WAL survives a killed process
+    ingest_writer: bool = True  # SQLite file: one writer process stores every batch (collector_api.writer)
 
     @property
     def resolved_database_url(self) -> str:

@@ -15,15 +15,21 @@ import sqlalchemy as sa
 from collector_api.database import is_sqlite, make_engine
 from collector_api.metrics import Metrics
 from collector_api.settings import CollectorSettings
+from collector_api.store import PreparedBatch, Rows, store_batch
+from collector_api.writer import Stored, WriterClient, WriterUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 class CollectorState:
-    def __init__(self, settings: CollectorSettings) -> None:
+    def __init__(
+        self, settings: CollectorSettings, writer_socket: str | None = None, cache_kib: int | None = None
+    ) -> None:
         self.settings = settings
-        self.engine = make_engine(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        self.engine = make_engine(
+            settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous, sqlite_cache_kib=cache_kib
+        )
         self.metrics = Metrics()
         # SQLite has one writer at a time: queue writers of this process on a thread lock, and the processes of
         # one collector on a lock file beside the database. SQLite's own busy handler would sleep in growing
@@ -35,6 +41,38 @@ class CollectorState:
         # of the same process would only trade the GIL with it (SQLite's steps give it up row by row) and slow
         # both. Worker processes (`--workers`) are what run batches side by side.
         self.batch_lock = threading.Lock()
+        # The collector's SQLite writer process (`collector_api.writer`), when `collector serve` started one.
+        self.writer = WriterClient(writer_socket) if writer_socket and self.sqlite else None
+        self._writer_lost = False
+
+    def ingest(self, prepare: Callable[[], PreparedBatch]) -> tuple[PreparedBatch, Stored, float]:
+        """Prepare a batch (one at a time in this process) and store its rows: through the SQLite writer when
+        there is one (this process prepares the next batch meanwhile), else in a write transaction of its own.
+        The batch, how it was stored, and the seconds its preparation took."""
+        with self.batch_lock:
+            began = time.perf_counter()
+            batch = prepare()
+            prepare_s = time.perf_counter() - began
+            if self.writer is None:
+                return batch, self._store_here(batch.rows), prepare_s
+        try:
+            stored = self.writer.store(batch.rows)
+        except WriterUnavailable as err:
+            if not self._writer_lost:
+                log.warning("sqlite writer unavailable: this worker stores its batches", extra={"error": str(err)})
+            self._writer_lost = True
+        else:
+            if self._writer_lost:
+                log.info("sqlite writer reached again")
+            self._writer_lost = False
+            return batch, stored, prepare_s
+        with self.batch_lock:
+            return batch, self._store_here(batch.rows), prepare_s
+
+    def _store_here(self, rows: Rows) -> Stored:
+        began = time.perf_counter()
+        inserted, waited = self.write_timed(lambda conn: store_batch(conn, rows))
+        return Stored(inserted, waited, time.perf_counter() - began - waited, 1)
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:

@@ -69,20 +69,31 @@ _COLUMNS = "id, project_id, session_id, seq, kind, ts, actor, repo, path, source
 
 
 @dataclass
-class PreparedBatch:
-    """A batch validated and turned into rows outside any transaction, so that the write lock is held only for
-    the database's own work (`store_batch`); `result` then reports every item, outside the lock again."""
+class Rows:
+    """What the database needs of a batch: its rows and their session summaries (`store_batch`). Plain data, so
+    that a worker process can hand it to the collector's SQLite writer process (`collector_api.writer`)."""
 
     project_id: int
-    rows: list[tuple[Any, ...]]  # in _COLUMNS order, bound for the dialect, distinct ids, sorted by id
-    keys: list[str]  # each row's id as the database holds it (32 hex digits on SQLite)
-    ids: list[str]  # each row's id as the client wrote it (hyphenated)
-    meta: list[tuple[Any, ...]]  # each row's (session, ts, seq, actor, repo, source), for session summaries
+    values: list[tuple[Any, ...]]  # in _COLUMNS order, bound for the dialect, distinct ids, sorted by id
     summaries: list[dict[str, Any]]  # the session summaries of every row (of the usual batch: all new)
+    sqlite: bool
+
+    @property
+    def keys(self) -> list[str]:
+        """Each row's id as the database holds it (32 hex digits on SQLite)."""
+        return [row[0] for row in self.values]
+
+
+@dataclass
+class PreparedBatch:
+    """A batch validated and turned into rows outside any transaction, so that the write lock is held only for
+    the database's own work (`store_batch` of `rows`); `result` then reports every item, outside the lock again."""
+
+    rows: Rows
+    ids: list[str]  # each row's id as the client wrote it (hyphenated), in the order of the rows
     first_index: dict[str, int]  # id -> index of its first occurrence in the request
     outcomes: list[dict[str, str] | None]  # rejected and in-batch duplicates already decided
     rejected: int
-    sqlite: bool
 
     def result(self, inserted: set[str]) -> IngestResult:
         """Every item as accepted, duplicate or rejected, given the keys that `store_batch` inserted."""
@@ -90,7 +101,7 @@ class PreparedBatch:
             every = [{"id": event_id, "status": "accepted"} for event_id in self.first_index]
             return IngestResult(every, len(every), 0, 0)
         outcomes = list(self.outcomes)
-        for key, event_id in zip(self.keys, self.ids, strict=True):
+        for key, event_id in zip(self.rows.keys, self.ids, strict=True):
             status = "accepted" if key in inserted else "duplicate"
             outcomes[self.first_index[event_id]] = {"id": event_id, "status": status}
         results = [o for o in outcomes if o is not None]
@@ -153,27 +164,24 @@ def _prepare(
         (key, project_id, e.session_id, e.seq, kind, stamp(e.ts), e.actor, e.repo, e.path, e.source, received, body)
         for key, (_, e, kind, body) in zip(keys, chosen, strict=True)
     ]  # fmt: skip
-    meta = [(e.session_id, e.ts, e.seq, e.actor, e.repo, e.source) for _, e, _, _ in chosen]
-    summaries = _session_summaries(project_id, meta)
     rejected = len(items) - sum(1 for item in items if item is not None)
-    return PreparedBatch(project_id, rows, keys, ids, meta, summaries, first_index, outcomes, rejected, sqlite)
+    rows_ = Rows(project_id, rows, _session_summaries(project_id, rows), sqlite)
+    return PreparedBatch(rows_, ids, first_index, outcomes, rejected)
 
 
 def _first(item: tuple[Any, ...]) -> Any:
     return item[0]
 
 
-def store_batch(conn: sa.Connection, batch: PreparedBatch) -> set[str]:
-    """Store the prepared rows once each (by id) and update the session summaries, inside the caller's write
-    transaction; the keys of the rows that were new."""
-    inserted = _insert_new_sqlite(conn, batch) if batch.sqlite else _insert_new_postgres(conn, batch.rows)
-    everything = len(inserted) == len(batch.rows)
-    if everything:
-        summaries = batch.summaries
+def store_batch(conn: sa.Connection, rows: Rows) -> set[str]:
+    """Store the rows once each (by id) and update the session summaries, inside the caller's write transaction;
+    the keys of the rows that were new."""
+    inserted = _insert_new_sqlite(conn, rows) if rows.sqlite else _insert_new_postgres(conn, rows.values)
+    if len(inserted) == len(rows.values):
+        summaries = rows.summaries
     else:
-        meta = [m for m, k in zip(batch.meta, batch.keys, strict=True) if k in inserted]
-        summaries = _session_summaries(batch.project_id, meta)
-    if batch.sqlite:
+        summaries = _session_summaries(rows.project_id, [row for row in rows.values if row[0] in inserted])
+    if rows.sqlite:
         _update_sessions_sqlite(conn, summaries)
     else:
         _update_sessions(conn, summaries)
@@ -230,34 +238,37 @@ _SQLITE_INSERT = (
 
 
 def _sqlite_stamp(value: datetime) -> str:
-    # The storage format SQLAlchemy's DateTime uses on SQLite (values here are UTC already, so the "+00:00" that
-    # ends the text is cut off), so Core reads it back.
-    return value.isoformat(" ", "microseconds")[:26]
+    """The storage format SQLAlchemy's DateTime uses on SQLite, so that Core reads it back: the values here are
+    UTC already, so the "+00:00" that `str` ends with is cut off (`str` is twice as fast as `isoformat` with a
+    timespec, and this runs for every event)."""
+    text = str(value)  # YYYY-MM-DD HH:MM:SS[.ffffff]+00:00
+    return text[:26] if value.microsecond else text[:19] + ".000000"
 
 
-def _insert_new_sqlite(conn: sa.Connection, batch: PreparedBatch) -> set[str]:
+def _insert_new_sqlite(conn: sa.Connection, rows: Rows) -> set[str]:
     """SQLite hot path: one executemany that skips ids already stored (the caller holds the write transaction).
 
     When it changed fewer rows than it was given, the rows it did insert are the ones placed after the last
     position before it: positions are the rowid, which SQLite always takes past the largest, and the write
     transaction is BEGIN IMMEDIATE, so nobody else inserts in between.
     """
-    if not batch.rows:
+    if not rows.values:
         return set()
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         last = cursor.execute("SELECT max(pos) FROM events").fetchone()[0] or 0
-        if cursor.executemany(_SQLITE_INSERT, batch.rows).rowcount == len(batch.rows):
-            return set(batch.keys)
+        if cursor.executemany(_SQLITE_INSERT, rows.values).rowcount == len(rows.values):
+            return set(rows.keys)
         return {key for (key,) in cursor.execute("SELECT id FROM events WHERE pos > ?", (last,))}
     finally:
         cursor.close()
 
 
-def _session_summaries(project_id: int, meta: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """One summary per session (first and last time, count, highest seq), in session order."""
+def _session_summaries(project_id: int, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """One summary per session of the rows (first and last time, count, highest seq), in session order. Times
+    stay as the rows bind them (SQLite's stamps compare as the times do: UTC, fixed width)."""
     summary: dict[str, dict[str, Any]] = {}
-    for session_id, ts, seq, actor, repo, source in meta:
+    for _, _, session_id, seq, _, ts, actor, repo, _, source, _, _ in rows:
         s = summary.get(session_id)
         if s is None:
             summary[session_id] = {
@@ -289,8 +300,8 @@ def _update_sessions_sqlite(conn: sa.Connection, summaries: list[dict[str, Any]]
         conn.exec_driver_sql(
             _SQLITE_SESSIONS,
             [
-                (s["project_id"], s["session_id"], s["actor"], s["repo"], s["source"], _sqlite_stamp(s["first_ts"]),
-                 _sqlite_stamp(s["last_ts"]), s["event_count"], s["max_seq"])
+                (s["project_id"], s["session_id"], s["actor"], s["repo"], s["source"], s["first_ts"], s["last_ts"],
+                 s["event_count"], s["max_seq"])
                 for s in summaries
             ],
         )  # fmt: skip

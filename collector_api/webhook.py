@@ -123,7 +123,7 @@ def process_delivery(state: CollectorState, delivery: str) -> None:
         result = None
         if items:
             batch = prepare_batch(row.project_id, items, state.sqlite)
-            result = batch.result(state.write(lambda conn: store_batch(conn, batch)))
+            result = batch.result(state.write(lambda conn: store_batch(conn, batch.rows)))
         status, created, error = ("processed" if items else "ignored"), (result.accepted if result else 0), None
         if result is not None:
             state.metrics.count_events(result.accepted, result.duplicate, result.rejected)

@@ -1,0 +1,286 @@
+"""The SQLite writer: one process that runs every ingest transaction of a collector on an SQLite file.
+
+SQLite lets one connection write at a time. When each worker process writes its own batches, every write first
+drops the page cache that the other process's last write made stale, and every batch is a transaction of its
+own that writes each index page it touched to the WAL again (an importer's name-based ids land all over the id
+index). One writer process keeps its cache, and commits the batches that queue up while it works in one
+transaction (group commit), writing the pages they share once. The workers keep the CPU work (HTTP, validation,
+rows) and hand the writer finished rows over a Unix socket; a batch is answered only after its transaction
+committed, so an acknowledged event is stored. A worker that cannot reach the writer writes itself, under the
+same file lock (`CollectorState.write_timed`), so the writer is a speed-up and never a single point of failure.
+
+`smartco collector serve` starts the writer (unless `--no-ingest-writer`) before the workers and stops it
+after them; the writer also exits when the serve process is gone (SIGKILL included).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import shutil
+import signal
+import socket
+import struct
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from queue import Empty, SimpleQueue
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from collector_api.errors import ConfigError
+from collector_api.settings import CollectorSettings
+from collector_api.store import Rows, store_batch
+
+if TYPE_CHECKING:
+    from collector_api.state import CollectorState
+
+log = logging.getLogger(__name__)
+
+SOCKET_ENV = "SMARTCO_COLLECTOR_WRITER_SOCKET"
+GROUP_ROWS = 16_000  # most rows in one group transaction: bounds its time and the WAL it writes at once
+CACHE_KIB = 64 * 1024  # the writer's page cache: holds the id index of a few million events
+_HEADER = struct.Struct("!Q")
+
+
+class WriterUnavailable(Exception):
+    """The writer could not be reached or went away during a request: the caller writes the batch itself."""
+
+
+class WriterFailed(Exception):
+    """The writer reached the database and failed the batch's transaction (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored batch: the keys it inserted, the seconds it waited (queue and lock), the seconds of its
+    transaction, and how many batches that transaction committed together."""
+
+    inserted: set[str]
+    wait_s: float
+    store_s: float
+    group: int
+
+
+def _send(sock: socket.socket, payload: bytes) -> None:
+    sock.sendall(_HEADER.pack(len(payload)) + payload)
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _recv(sock: socket.socket) -> bytes | None:
+    """One framed message, or None when the peer closed the connection."""
+    header = _recv_exact(sock, _HEADER.size)
+    if header is None:
+        return None
+    return _recv_exact(sock, _HEADER.unpack(header)[0])
+
+
+class WriterClient:
+    """A worker's side: one connection per thread (the threads of the worker's pool each carry one batch)."""
+
+    def __init__(self, path: str, timeout: float = 300.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def store(self, rows: Rows) -> Stored:
+        payload = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            sock = self._connection()
+            _send(sock, payload)
+            answer = _recv(sock)
+        except OSError as err:
+            self._drop()
+            raise WriterUnavailable(f"{type(err).__name__}: {err}") from err
+        if answer is None:
+            self._drop()
+            raise WriterUnavailable("the writer closed the connection")
+        reply = pickle.loads(answer)
+        if reply[0] == "error":
+            raise WriterFailed(reply[1])
+        _, inserted, wait_s, store_s, group = reply
+        return Stored(set(rows.keys) if inserted is None else set(inserted), wait_s, store_s, group)
+
+    def _connection(self) -> socket.socket:
+        sock: socket.socket | None = getattr(self._local, "sock", None)
+        if sock is None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(self.timeout)
+            try:
+                sock.connect(self.path)
+            except OSError:
+                sock.close()
+                raise
+            self._local.sock = sock
+        return sock
+
+    def _drop(self) -> None:
+        sock = getattr(self._local, "sock", None)
+        self._local.sock = None
+        if sock is not None:
+            sock.close()
+
+
+_Job = tuple[Rows, float, "Future[tuple[Any, ...]]"]
+
+
+class Writer:
+    """The writer's work: a queue of batches and one thread that commits whatever has queued, as one group."""
+
+    def __init__(self, state: CollectorState, group_rows: int = GROUP_ROWS) -> None:
+        self.state = state
+        self.group_rows = group_rows
+        self.queue: SimpleQueue[_Job] = SimpleQueue()
+
+    def submit(self, rows: Rows) -> Future[tuple[Any, ...]]:
+        future: Future[tuple[Any, ...]] = Future()
+        self.queue.put((rows, time.perf_counter(), future))
+        return future
+
+    def run(self) -> None:
+        while True:
+            group = [self.queue.get()]
+            size = len(group[0][0].values)
+            while size < self.group_rows:
+                try:
+                    job = self.queue.get_nowait()
+                except Empty:
+                    break
+                group.append(job)
+                size += len(job[0].values)
+            self.commit(group)
+
+    def commit(self, group: list[_Job]) -> None:
+        """One transaction for the whole group; if it fails, each batch alone, so that one bad batch fails only
+        its own request."""
+        began = time.perf_counter()
+        try:
+            inserted, lock_wait = self.state.write_timed(lambda conn: [store_batch(conn, job[0]) for job in group])
+        except Exception as err:
+            if len(group) > 1:
+                log.warning("group transaction failed; storing its batches one by one", extra={"error": repr(err)})
+                for job in group:
+                    self.commit([job])
+                return
+            log.exception("batch failed in the writer")
+            group[0][2].set_result(("error", f"{type(err).__name__}: {err}"))
+            return
+        store_s = time.perf_counter() - began - lock_wait
+        for (rows, queued, future), keys in zip(group, inserted, strict=True):
+            every = len(keys) == len(rows.values)
+            future.set_result(("ok", None if every else sorted(keys), began - queued + lock_wait, store_s, len(group)))
+
+
+def _serve_connection(writer: Writer, conn: socket.socket) -> None:
+    with conn:
+        while True:
+            try:
+                message = _recv(conn)
+                if message is None:
+                    return
+                reply = writer.submit(pickle.loads(message)).result()
+                _send(conn, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+            except OSError:
+                return
+
+
+def serve(settings_json: str, path: str, ready: Connection, parent_pid: int) -> None:
+    """The writer process: listen on `path`, tell `ready`, and serve until SIGTERM or until the parent is gone."""
+    from collector_api.logs import configure_logging
+    from collector_api.state import CollectorState
+
+    settings = CollectorSettings.model_validate_json(settings_json)
+    configure_logging(settings.log_format, settings.log_level)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        state = CollectorState(settings, cache_kib=CACHE_KIB)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(path)
+        listener.listen(128)
+        listener.settimeout(0.5)
+    except Exception as err:
+        ready.send(f"{type(err).__name__}: {err}")
+        raise
+    writer = Writer(state)
+    threading.Thread(target=writer.run, name="sqlite-writer", daemon=True).start()
+    ready.send("ready")
+    log.info("sqlite writer started")
+    try:
+        while not stopping.is_set() and os.getppid() == parent_pid:
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                if stopping.is_set():
+                    break
+                raise
+            conn.settimeout(None)
+            threading.Thread(target=_serve_connection, args=(writer, conn), daemon=True).start()
+    finally:
+        listener.close()
+        state.close()
+        log.info("sqlite writer stopped")
+
+
+def wanted(settings: CollectorSettings) -> bool:
+    """Whether `collector serve` runs a writer: asked for, and the database is an SQLite file."""
+    url = sa.make_url(settings.resolved_database_url)
+    return settings.ingest_writer and url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
+@contextmanager
+def running_writer(settings: CollectorSettings, timeout: float = 60.0) -> Iterator[str | None]:
+    """Start the writer process (if `wanted`) and publish its socket to the workers through the environment;
+    stop it on the way out. Yields the socket's path, or None when there is no writer."""
+    if not wanted(settings):
+        yield None
+        return
+    folder = tempfile.mkdtemp(prefix="smartco-writer-")  # short: a Unix socket's path has at most ~100 bytes
+    path = os.path.join(folder, "writer.sock")
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe(duplex=False)
+    process = context.Process(
+        target=serve, args=(settings.model_dump_json(), path, theirs, os.getpid()), name="smartco-sqlite-writer"
+    )
+    process.start()
+    theirs.close()
+    try:
+        if not ours.poll(timeout):
+            raise ConfigError(f"the SQLite writer did not start within {timeout:.0f}s")
+        try:
+            answer = ours.recv()
+        except EOFError:
+            process.join(5)
+            answer = f"it exited with code {process.exitcode} (see its log lines above)"
+        if answer != "ready":
+            raise ConfigError(f"the SQLite writer could not start: {answer}")
+        os.environ[SOCKET_ENV] = path
+        yield path
+    finally:
+        os.environ.pop(SOCKET_ENV, None)
+        process.terminate()
+        process.join(15)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        shutil.rmtree(folder, ignore_errors=True)

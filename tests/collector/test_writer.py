@@ -1,0 +1,151 @@
+"""The SQLite writer: batches that queue commit as one group, a failing batch fails alone, and the collector keeps
+storing when the writer is gone (the workers write themselves), and the writer does not outlive its collector."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import sqlalchemy as sa
+
+from collector_api import auth
+from collector_api.settings import CollectorSettings
+from collector_api.state import CollectorState
+from collector_api.store import prepare_batch
+from collector_api.testing import prepare_database, running_collector
+from collector_api.writer import Writer
+from tests.collector.conftest import note_events
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Any:
+    url = f"sqlite:///{tmp_path / 'collector.db'}"
+    prepare_database(url, "alpha")
+    state = CollectorState(CollectorSettings(database_url=url))
+    yield state
+    state.close()
+
+
+def _project(state: CollectorState) -> int:
+    with state.reading() as conn:
+        return auth.project_id(conn, "alpha")
+
+
+def _stored(state: CollectorState) -> dict[str, int]:
+    with state.reading() as conn:
+        rows = conn.execute(sa.text("SELECT session_id, event_count FROM sessions")).all()
+        assert conn.execute(sa.text("SELECT count(*) FROM events")).scalar() == sum(n for _, n in rows)
+    return {session: int(count) for session, count in rows}
+
+
+def _run(writer: Writer) -> None:
+    threading.Thread(target=writer.run, daemon=True).start()
+
+
+def test_batches_that_queue_commit_together_and_each_learns_what_it_inserted(state: CollectorState) -> None:
+    project = _project(state)
+    events = note_events(7, "s1")
+    first = prepare_batch(project, events[:5], sqlite=True)
+    second = prepare_batch(project, note_events(4, "s2"), sqlite=True)
+    overlapping = prepare_batch(project, events, sqlite=True)  # 5 stored by `first`, 2 new
+    writer = Writer(state)
+    futures = [writer.submit(batch.rows) for batch in (first, second, overlapping)]
+    _run(writer)  # all three are queued before the writer looks: one transaction
+    replies = [future.result(timeout=30) for future in futures]
+    assert [reply[0] for reply in replies] == ["ok"] * 3
+    assert [reply[4] for reply in replies] == [3, 3, 3]
+    assert replies[0][1] is None and replies[1][1] is None  # every row new
+    new_keys = sorted(overlapping.rows.keys[i] for i in range(7) if overlapping.ids[i] not in first.ids)
+    assert replies[2][1] == new_keys and len(new_keys) == 2
+    assert _stored(state) == {"s1": 7, "s2": 4}
+
+
+def test_a_failing_batch_fails_alone(state: CollectorState) -> None:
+    project = _project(state)
+    good = prepare_batch(project, note_events(3, "s1"), sqlite=True)
+    bad = prepare_batch(project + 1000, note_events(3, "s2"), sqlite=True)  # no such project: foreign key fails
+    other = prepare_batch(project, note_events(2, "s3"), sqlite=True)
+    writer = Writer(state)
+    futures = [writer.submit(batch.rows) for batch in (good, bad, other)]
+    _run(writer)
+    replies = [future.result(timeout=30) for future in futures]
+    assert replies[0][0] == "ok" and replies[2][0] == "ok"
+    assert replies[1][0] == "error" and "FOREIGN KEY" in replies[1][1]
+    assert _stored(state) == {"s1": 3, "s3": 2}
+
+
+def _log(collector: Any) -> list[dict[str, Any]]:
+    lines = collector.log_path.read_text().splitlines()
+    return [orjson.loads(line) for line in lines if line.startswith("{")]
+
+
+def _writer_pid(collector: Any) -> int:
+    return next(line["pid"] for line in _log(collector) if line["msg"] == "sqlite writer started")
+
+
+def _post(collector: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
+    answer = httpx.post(f"{collector.url}/v1/events", json={"events": events}, headers=collector.headers())
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def _gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+        except (FileNotFoundError, IndexError):
+            return True
+        if state in "ZX":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_collector_stores_through_its_writer_and_without_it(tmp_path: Path) -> None:
+    with running_collector(tmp_path) as collector:
+        writer_pid = _writer_pid(collector)
+        assert writer_pid != collector.process.pid  # type: ignore[union-attr]
+        events = note_events(80, "s1")
+        assert _post(collector, events[:50])["accepted"] == 50
+        os.kill(writer_pid, signal.SIGKILL)
+        assert _gone(writer_pid, 10)
+        assert _post(collector, events)["accepted"] == 30  # 50 stored already: 30 new
+        assert _post(collector, note_events(10, "s2"))["accepted"] == 10
+        log = _log(collector)
+    stored = [line for line in log if line["msg"] == "batch stored"]
+    assert [line["accepted"] for line in stored] == [50, 30, 10]
+    assert any(line["msg"].startswith("sqlite writer unavailable") for line in log)
+    state = CollectorState(CollectorSettings(database_url=collector.database_url))
+    try:
+        assert _stored(state) == {"s1": 80, "s2": 10}
+    finally:
+        state.close()
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_writer_does_not_outlive_a_killed_collector(tmp_path: Path) -> None:
+    with running_collector(tmp_path) as collector:
+        writer_pid = _writer_pid(collector)
+        collector.kill()
+        assert _gone(writer_pid, 10)
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_no_ingest_writer_flag(tmp_path: Path) -> None:
+    with running_collector(tmp_path, extra_args=["--no-ingest-writer"]) as collector:
+        assert _post(collector, note_events(20, "s1"))["accepted"] == 20
+        log = _log(collector)
+    assert not any(line["msg"] == "sqlite writer started" for line in log)
+    assert [line["group"] for line in log if line["msg"] == "batch stored"] == [1]
