@@ -15,6 +15,7 @@ after them; the writer also exits when the serve process is gone (SIGKILL includ
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -223,7 +224,7 @@ def serve(settings_json: str, path: str, ready: Connection, parent_pid: int) -> 
     writer = Writer(state)
     threading.Thread(target=writer.run, name="sqlite-writer", daemon=True).start()
     ready.send("ready")
-    log.info("sqlite writer started")
+    log.info("sqlite writer started", extra={"socket": path})
     try:
         while not stopping.is_set() and os.getppid() == parent_pid:
             try:
@@ -239,7 +240,15 @@ def serve(settings_json: str, path: str, ready: Connection, parent_pid: int) -> 
     finally:
         listener.close()
         state.close()
+        if os.getppid() != parent_pid:  # the serve process was killed: nobody else will tidy up
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                os.rmdir(os.path.dirname(path))  # the private folder, if nothing else is in it
         log.info("sqlite writer stopped")
+
+
+def _exit_on_sigterm(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def wanted(settings: CollectorSettings) -> bool:
@@ -275,7 +284,13 @@ def running_writer(settings: CollectorSettings, timeout: float = 60.0) -> Iterat
         if answer != "ready":
             raise ConfigError(f"the SQLite writer could not start: {answer}")
         os.environ[SOCKET_ENV] = path
-        yield path
+        # uvicorn (one worker) ends by raising the SIGTERM it caught again: make that an exit that runs this
+        # `finally` instead of the default action, which ends the process on the spot
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        try:
+            yield path
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     finally:
         os.environ.pop(SOCKET_ENV, None)
         process.terminate()

@@ -86,8 +86,10 @@ def _log(collector: Any) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in lines if line.startswith("{")]
 
 
-def _writer_pid(collector: Any) -> int:
-    return next(line["pid"] for line in _log(collector) if line["msg"] == "sqlite writer started")
+def _writer(collector: Any) -> tuple[int, Path]:
+    """The writer's pid and the private folder of its socket."""
+    started = next(line for line in _log(collector) if line["msg"] == "sqlite writer started")
+    return started["pid"], Path(started["socket"]).parent
 
 
 def _post(collector: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -113,8 +115,8 @@ def _gone(pid: int, within: float) -> bool:
 @pytest.mark.e2e
 def test_collector_stores_through_its_writer_and_without_it(tmp_path: Path) -> None:
     with running_collector(tmp_path) as collector:
-        writer_pid = _writer_pid(collector)
-        assert writer_pid != collector.process.pid  # type: ignore[union-attr]
+        writer_pid, folder = _writer(collector)
+        assert writer_pid != collector.process.pid and folder.is_dir()  # type: ignore[union-attr]
         events = note_events(80, "s1")
         assert _post(collector, events[:50])["accepted"] == 50
         os.kill(writer_pid, signal.SIGKILL)
@@ -122,6 +124,7 @@ def test_collector_stores_through_its_writer_and_without_it(tmp_path: Path) -> N
         assert _post(collector, events)["accepted"] == 30  # 50 stored already: 30 new
         assert _post(collector, note_events(10, "s2"))["accepted"] == 10
         log = _log(collector)
+    assert not folder.exists()  # stopped (SIGTERM): the serve process tidied up
     stored = [line for line in log if line["msg"] == "batch stored"]
     assert [line["accepted"] for line in stored] == [50, 30, 10]
     assert any(line["msg"].startswith("sqlite writer unavailable") for line in log)
@@ -136,9 +139,10 @@ def test_collector_stores_through_its_writer_and_without_it(tmp_path: Path) -> N
 @pytest.mark.e2e
 def test_writer_does_not_outlive_a_killed_collector(tmp_path: Path) -> None:
     with running_collector(tmp_path) as collector:
-        writer_pid = _writer_pid(collector)
+        writer_pid, folder = _writer(collector)
         collector.kill()
         assert _gone(writer_pid, 10)
+        assert not folder.exists()  # the writer tidied up after the killed serve process
 
 
 @pytest.mark.slow
