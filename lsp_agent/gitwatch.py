@@ -71,6 +71,13 @@ class GitWatch:
         elif action.kind == "rewrite":
             self._rewrite(action)
 
+    def _fast_forward(self, action: GitAction) -> None:
+        """A merge or pull that only moved the branch onto commits made elsewhere: no commit of this session, but
+        HEAD (and the files under the editor) moved, which is what a checkout records: same ref, new commit."""
+        branch = read_head(self.root)[1]
+        payload = {"from_ref": branch, "to_ref": branch or action.new, "from_sha": action.old, "to_sha": action.new}
+        self.emit(self.recording, "git.checkout", payload)
+
     def _rewrite(self, action: GitAction) -> None:
         payload = {"operation": action.operation or "unknown", "old_head": action.old, "new_head": action.new}
         payload |= {"ref": read_head(self.root)[1], "detail": action.detail}
@@ -79,8 +86,11 @@ class GitWatch:
     def _commit(self, action: GitAction) -> None:
         commits = list(iter_commits(self.root, [action.new], ["--no-walk=unsorted"], oldest_first=False))
         mined = commits[0] if commits else None
-        if mined is None or (action.kind == "merge" and not mined.is_merge):
-            return  # nothing, or a fast-forward: HEAD moved onto commits made elsewhere
+        if mined is None:
+            return
+        if action.kind == "merge" and not mined.is_merge:
+            self._fast_forward(action)
+            return
         event = commit_event(
             mined,
             session_id=self.recording.session_id,

@@ -84,6 +84,27 @@ async def test_terminal_git_work_becomes_git_events(tmp_path: Path) -> None:
     assert seqs == list(range(len(events)))
 
 
+async def test_fast_forward_merge_is_recorded_as_head_moving_on_its_branch(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    data = tmp_path / "data"
+    start = git(repo, "rev-parse", "HEAD").strip()
+    async with sidecar(repo, sidecar_env(data)):
+        git(repo, "checkout", "-q", "-b", "topic")
+        tip = _commit(repo, "topic.py", "def topic():\n    return 't'\n", "topic work")
+        git(repo, "checkout", "-q", "main")
+        git(repo, "merge", "-q", "--ff-only", "topic")
+        moves = await until(
+            lambda: [
+                e
+                for e in spooled_kind(data, "git.checkout")
+                if e["payload"]["from_ref"] == "main" == e["payload"]["to_ref"]
+            ]
+        )
+    assert moves[0]["payload"] == {"from_ref": "main", "to_ref": "main", "from_sha": start, "to_sha": tip}
+    assert not spooled_kind(data, "git.merge")  # no merge commit was made
+    assert [e["payload"]["sha"] for e in spooled_kind(data, "git.commit")].count(tip) == 1  # topic's commit, once
+
+
 async def test_commit_made_just_before_quitting_is_recorded(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     data = tmp_path / "data"
