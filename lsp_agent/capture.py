@@ -358,6 +358,12 @@ class Capture:
         tracked, document = self.documents.get(episode.uri), self.mirror.get(episode.uri)
         if tracked is None or document is None or self.paused():
             return
+        if episode.changes <= RELOAD_CHANGES and _reloaded_from_git(tracked, episode.before_text, document.text):
+            # The editor took in what a checkout, merge, pull, reset or rebase wrote to the file: the engineer did
+            # not type it. Recorded as the document's new text (a resync for the replay), not as an edit.
+            self.spool.bump("git_reloads")
+            self._snapshot(tracked, document.text, document.version, document.language_id)
+            return
         before = self._redact(tracked, episode.before_text)
         after = self._redact(tracked, document.text)
         diff = unified_diff(before.text, after.text, tracked.path)
@@ -398,3 +404,22 @@ class Capture:
             payload["position"] = {"line": line, "character": 0}
             self._record(tracked.recording, "suggestion.accepted", payload, path=tracked.path)
             self.survival.accepted(sid, tracked.uri, red, line, tracked.recording, tracked.path)
+
+
+RELOAD_CHANGES = 3  # an editor reloads a file changed on disk in one didChange, or a few: typing makes many
+
+
+def _reloaded_from_git(tracked: Tracked, before: str, after: str) -> bool:
+    """Whether an episode only took a git operation's rewrite of the file into the editor: the text now is the
+    file on disk and at HEAD, and the text before was the file at HEAD's previous position (`HEAD@{1}`: checkout,
+    merge, pull, reset) or where the last rebase, reset or merge started (`ORIG_HEAD`). Cheapest checks first: an
+    episode of unsaved typing differs from the disk, and no git process runs."""
+    root = tracked.recording.repository.root
+    try:
+        if before == after or (root / tracked.path).read_bytes().decode("utf-8") != after:
+            return False
+    except (OSError, UnicodeDecodeError):
+        return False
+    if read_at(root, "HEAD", tracked.path) != after:
+        return False
+    return any(read_at(root, rev, tracked.path) == before for rev in ("HEAD@{1}", "ORIG_HEAD"))

@@ -24,6 +24,7 @@ def status_dict(status: SpoolStatus) -> dict[str, Any]:
         "rejected": counters.get("rejected", 0),
         "dropped": counters.get("dropped", 0),
         "mirror_resync": counters.get("mirror_resync", 0),
+        "git_reloads": counters.get("git_reloads", 0),  # files git rewrote, reloaded by the editor: not edits
         "paused": status.state.get("paused") == "1",
     }
 

@@ -6,9 +6,24 @@ import os
 from pathlib import Path
 
 import pytest
-from lsp.sidecar import git, make_repo, sidecar, sidecar_env, spooled, spooled_kind, until
+from lsp.sidecar import (
+    change,
+    edit,
+    git,
+    make_repo,
+    open_document,
+    replay,
+    sidecar,
+    sidecar_env,
+    spooled,
+    spooled_kind,
+    status,
+    until,
+)
+from lsprotocol import types
 
 from lsp_agent.reflog import ReflogReader, parse_line
+from trajectory.diffs import apply_diff
 from trajectory.events import parse_event
 from trajectory.privacy import pseudonymise
 
@@ -103,6 +118,35 @@ async def test_fast_forward_merge_is_recorded_as_head_moving_on_its_branch(tmp_p
     assert moves[0]["payload"] == {"from_ref": "main", "to_ref": "main", "from_sha": start, "to_sha": tip}
     assert not spooled_kind(data, "git.merge")  # no merge commit was made
     assert [e["payload"]["sha"] for e in spooled_kind(data, "git.commit")].count(tip) == 1  # topic's commit, once
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [("checkout", "-q", "other"), ("merge", "-q", "--ff-only", "other"), ("reset", "-q", "--hard", "other")],
+)
+async def test_editor_reloading_what_git_wrote_is_a_resync_not_an_edit(
+    tmp_path: Path, operation: tuple[str, ...]
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    data = tmp_path / "data"
+    ours = (repo / "app.py").read_text()
+    git(repo, "checkout", "-q", "-b", "other")
+    theirs = "def main():\n    return 2\n\n\ndef helper():\n    return 3\n"
+    _commit(repo, "app.py", theirs, "theirs")
+    git(repo, "checkout", "-q", "main")
+    async with sidecar(repo, sidecar_env(data), options={"idle_seconds": 0.3}) as client:
+        doc = open_document(client, repo / "app.py")
+        git(repo, *operation)  # the file changes on disk; the editor reloads it in one whole-document change
+        edit(client, doc, 2, types.TextDocumentContentChangeWholeDocument(text=theirs))
+        texts = await until(lambda: [e["payload"]["text"] for e in spooled_kind(data, "document.opened", "app.py")][1:])
+        edit(client, doc, 3, change(1, 12, 1, 12, " + 1"))  # then the engineer types
+        changed = await until(lambda: spooled_kind(data, "document.changed", "app.py"))
+    assert texts == [theirs] and status(data)["git_reloads"] == 1
+    assert len(changed) == 1 and apply_diff(theirs, changed[0]["payload"]["diff"]) == theirs.replace(
+        "2\n", "2 + 1\n", 1
+    )
+    assert replay(spooled(data), "app.py") == theirs.replace("2\n", "2 + 1\n", 1)
+    assert ours != theirs
 
 
 async def test_commit_made_just_before_quitting_is_recorded(tmp_path: Path) -> None:
