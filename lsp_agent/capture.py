@@ -19,6 +19,7 @@ from lsp_agent.refactor import MoveLog, detect_rename
 from lsp_agent.repository import (
     Repository,
     find_root,
+    git_dir,
     git_identity,
     is_excluded,
     is_opted_in,
@@ -407,16 +408,20 @@ class Capture:
 
 
 RELOAD_CHANGES = 3  # an editor reloads a file changed on disk in one didChange, or a few: typing makes many
+RELOAD_WINDOW = 300.0  # seconds after HEAD last moved in which an episode may be a reload of what git wrote
 
 
 def _reloaded_from_git(tracked: Tracked, before: str, after: str) -> bool:
     """Whether an episode only took a git operation's rewrite of the file into the editor: the text now is the
     file on disk and at HEAD, and the text before was the file at HEAD's previous position (`HEAD@{1}`: checkout,
     merge, pull, reset) or where the last rebase, reset or merge started (`ORIG_HEAD`). Cheapest checks first: an
-    episode of unsaved typing differs from the disk, and no git process runs."""
+    episode of unsaved typing differs from the disk, a save long after HEAD last moved is not looked at further,
+    and only then do git processes run."""
     root = tracked.recording.repository.root
     try:
-        if before == after or (root / tracked.path).read_bytes().decode("utf-8") != after:
+        if before == after or time.time() - (git_dir(root) / "logs" / "HEAD").stat().st_mtime > RELOAD_WINDOW:
+            return False
+        if (root / tracked.path).read_bytes().decode("utf-8") != after:
             return False
     except (OSError, UnicodeDecodeError):
         return False
