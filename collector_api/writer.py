@@ -167,7 +167,14 @@ class Writer:
                     break
                 group.append(job)
                 size += len(job[0].values)
-            self.commit(group)
+            try:
+                self.commit(group)
+            except BaseException as err:  # never leave a batch unanswered: its worker would wait for good
+                for _, _, future in group:
+                    if not future.done():
+                        future.set_result(("error", f"{type(err).__name__}: {err}"))
+                if not isinstance(err, Exception):
+                    raise
 
     def commit(self, group: list[_Job]) -> None:
         """One transaction for the whole group; if it fails, each batch alone, so that one bad batch fails only
@@ -212,6 +219,9 @@ def serve(settings_json: str, path: str, ready: Connection, parent_pid: int) -> 
     configure_logging(settings.log_format, settings.log_level)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Ctrl-C reaches every process of the terminal's group: the workers finish their requests (through this
+    # writer), then the serve process stops it with SIGTERM
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         state = CollectorState(settings, cache_kib=CACHE_KIB)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
