@@ -81,6 +81,7 @@ def serve(migrate_first: bool, **flags: Any) -> None:
     """Serve the collector HTTP API (uvicorn)."""
     import uvicorn
 
+    from collector_api.logs import configure_logging
     from collector_api.writer import running_writer
 
     settings = CollectorSettings.from_sources(**flags)
@@ -97,6 +98,7 @@ def serve(migrate_first: bool, **flags: Any) -> None:
         f"({sa.make_url(settings.resolved_database_url).get_backend_name()})",
         err=True,
     )
+    configure_logging(settings.log_format, settings.log_level)  # the serve process's own lines (its writer's)
     with running_writer(settings):
         uvicorn.run(
             "collector_api.app:app_from_env",

@@ -9,8 +9,8 @@ rows) and hand the writer finished rows over a Unix socket; a batch is answered 
 committed, so an acknowledged event is stored. A worker that cannot reach the writer writes itself, under the
 same file lock (`CollectorState.write_timed`), so the writer is a speed-up and never a single point of failure.
 
-`smartco collector serve` starts the writer (unless `--no-ingest-writer`) before the workers and stops it
-after them; the writer also exits when the serve process is gone (SIGKILL included).
+`smartco collector serve` starts the writer (unless `--no-ingest-writer`) before the workers, starts it again
+if it dies, and stops it after them; the writer also exits when the serve process is gone (SIGKILL included).
 """
 
 from __future__ import annotations
@@ -104,21 +104,33 @@ class WriterClient:
 
     def store(self, rows: Rows) -> Stored:
         payload = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            sock = self._connection()
-            _send(sock, payload)
-            answer = _recv(sock)
-        except OSError as err:
-            self._drop()
-            raise WriterUnavailable(f"{type(err).__name__}: {err}") from err
+        answer = self._ask(payload)
+        if answer is None:  # a connection kept from a writer that died since (and was maybe started again)
+            answer = self._ask(payload)
         if answer is None:
-            self._drop()
             raise WriterUnavailable("the writer closed the connection")
         reply = pickle.loads(answer)
         if reply[0] == "error":
             raise WriterFailed(reply[1])
         _, inserted, wait_s, store_s, group = reply
         return Stored(set(rows.keys) if inserted is None else set(inserted), wait_s, store_s, group)
+
+    def _ask(self, payload: bytes) -> bytes | None:
+        """The writer's answer; None when a connection kept from before broke (worth one more try on a new one);
+        WriterUnavailable when a new connection fails."""
+        kept = getattr(self._local, "sock", None) is not None
+        try:
+            sock = self._connection()
+            _send(sock, payload)
+            answer = _recv(sock)
+        except OSError as err:
+            self._drop()
+            if kept:
+                return None
+            raise WriterUnavailable(f"{type(err).__name__}: {err}") from err
+        if answer is None:
+            self._drop()
+        return answer
 
     def _connection(self) -> socket.socket:
         sock: socket.socket | None = getattr(self._local, "sock", None)
@@ -267,45 +279,91 @@ def wanted(settings: CollectorSettings) -> bool:
     return settings.ingest_writer and url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
 
 
+class _Supervisor:
+    """The serve process's side: starts the writer, starts it again when it dies (backing off while it keeps
+    dying; the workers write themselves meanwhile), and stops it."""
+
+    def __init__(self, settings: CollectorSettings, path: str, timeout: float) -> None:
+        self.settings, self.path, self.timeout = settings, path, timeout
+        self.context = multiprocessing.get_context("spawn")
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.process: Any = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        """Start the writer and wait until it listens; ConfigError (with its reason) when it does not."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)  # the socket of a writer that died
+        ours, theirs = self.context.Pipe(duplex=False)
+        self.process = self.context.Process(
+            target=serve,
+            args=(self.settings.model_dump_json(), self.path, theirs, os.getpid()),
+            name="smartco-sqlite-writer",
+        )
+        self.process.start()
+        theirs.close()
+        if not ours.poll(self.timeout):
+            raise ConfigError(f"the SQLite writer did not start within {self.timeout:.0f}s")
+        try:
+            answer = ours.recv()
+        except EOFError:
+            self.process.join(5)
+            answer = f"it exited with code {self.process.exitcode} (see its log lines above)"
+        if answer != "ready":
+            raise ConfigError(f"the SQLite writer could not start: {answer}")
+
+    def watch(self) -> None:
+        """Thread: start the writer again whenever it has died (backing off while it fails to start)."""
+        delay = 1.0
+        while not self.stopping.wait(delay):
+            with self.lock:
+                if self.stopping.is_set() or self.process.is_alive():
+                    delay = 1.0
+                    continue
+                log.warning("sqlite writer exited; starting it again", extra={"exit_code": self.process.exitcode})
+                try:
+                    self.start()
+                except ConfigError as err:
+                    log.error("sqlite writer did not start again; workers store batches", extra={"error": str(err)})
+                    delay = min(delay * 2, 60.0)
+                else:
+                    self.restarts += 1
+                    delay = 1.0
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self.lock:  # a start under way ends first
+            if self.process is None:
+                return
+            self.process.terminate()
+            self.process.join(15)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+
+
 @contextmanager
 def running_writer(settings: CollectorSettings, timeout: float = 60.0) -> Iterator[str | None]:
-    """Start the writer process (if `wanted`) and publish its socket to the workers through the environment;
-    stop it on the way out. Yields the socket's path, or None when there is no writer."""
+    """Start the writer process (if `wanted`), keep it running, and publish its socket to the workers through
+    the environment; stop it on the way out. Yields the socket's path, or None when there is no writer."""
     if not wanted(settings):
         yield None
         return
     folder = tempfile.mkdtemp(prefix="smartco-writer-")  # short: a Unix socket's path has at most ~100 bytes
-    path = os.path.join(folder, "writer.sock")
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe(duplex=False)
-    process = context.Process(
-        target=serve, args=(settings.model_dump_json(), path, theirs, os.getpid()), name="smartco-sqlite-writer"
-    )
-    process.start()
-    theirs.close()
+    supervisor = _Supervisor(settings, os.path.join(folder, "writer.sock"), timeout)
     try:
-        if not ours.poll(timeout):
-            raise ConfigError(f"the SQLite writer did not start within {timeout:.0f}s")
-        try:
-            answer = ours.recv()
-        except EOFError:
-            process.join(5)
-            answer = f"it exited with code {process.exitcode} (see its log lines above)"
-        if answer != "ready":
-            raise ConfigError(f"the SQLite writer could not start: {answer}")
-        os.environ[SOCKET_ENV] = path
+        supervisor.start()
+        threading.Thread(target=supervisor.watch, name="sqlite-writer-watch", daemon=True).start()
+        os.environ[SOCKET_ENV] = supervisor.path
         # uvicorn (one worker) ends by raising the SIGTERM it caught again: make that an exit that runs this
         # `finally` instead of the default action, which ends the process on the spot
         previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
-            yield path
+            yield supervisor.path
         finally:
             signal.signal(signal.SIGTERM, previous)
     finally:
         os.environ.pop(SOCKET_ENV, None)
-        process.terminate()
-        process.join(15)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        supervisor.stop()
         shutil.rmtree(folder, ignore_errors=True)

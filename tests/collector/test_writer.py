@@ -3,6 +3,7 @@ storing when the writer is gone (the workers write themselves), and the writer d
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -14,8 +15,10 @@ import httpx
 import orjson
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from collector_api import auth
+from collector_api.app import create_app
 from collector_api.settings import CollectorSettings
 from collector_api.state import CollectorState
 from collector_api.store import prepare_batch
@@ -111,28 +114,62 @@ def _gone(pid: int, within: float) -> bool:
     return False
 
 
+def test_a_worker_stores_its_batches_itself_when_the_writer_cannot_be_reached(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path / 'collector.db'}"
+    token = prepare_database(url, "alpha")
+    app = create_app(CollectorSettings(database_url=url), writer_socket=str(tmp_path / "no-writer.sock"))
+    events = note_events(40, "s1")
+    with TestClient(app) as client, caplog.at_level(logging.INFO):
+        headers = {"Authorization": f"Bearer {token}"}
+        first = client.post("/v1/events", json={"events": events[:25]}, headers=headers)
+        second = client.post("/v1/events", json={"events": events}, headers=headers)
+    assert first.status_code == 200 and first.json()["accepted"] == 25
+    assert second.status_code == 200 and (second.json()["accepted"], second.json()["duplicate"]) == (15, 25)
+    lost = [r for r in caplog.records if r.getMessage().startswith("sqlite writer unavailable")]
+    assert len(lost) == 1  # said once, not per batch
+    state = CollectorState(CollectorSettings(database_url=url))
+    try:
+        assert _stored(state) == {"s1": 40}
+    finally:
+        state.close()
+
+
 @pytest.mark.slow
 @pytest.mark.e2e
-def test_collector_stores_through_its_writer_and_without_it(tmp_path: Path) -> None:
+def test_a_writer_that_dies_is_started_again(tmp_path: Path) -> None:
     with running_collector(tmp_path) as collector:
-        writer_pid, folder = _writer(collector)
-        assert writer_pid != collector.process.pid and folder.is_dir()  # type: ignore[union-attr]
+        first_pid, folder = _writer(collector)
+        assert first_pid != collector.process.pid and folder.is_dir()  # type: ignore[union-attr]
         events = note_events(80, "s1")
         assert _post(collector, events[:50])["accepted"] == 50
-        os.kill(writer_pid, signal.SIGKILL)
-        assert _gone(writer_pid, 10)
+        os.kill(first_pid, signal.SIGKILL)
+        assert _gone(first_pid, 10)
+        started = _wait(lambda: [line for line in _log(collector) if line["msg"] == "sqlite writer started"][1:])
+        assert started[0]["pid"] != first_pid
         assert _post(collector, events)["accepted"] == 30  # 50 stored already: 30 new
         assert _post(collector, note_events(10, "s2"))["accepted"] == 10
         log = _log(collector)
     assert not folder.exists()  # stopped (SIGTERM): the serve process tidied up
+    assert any(line["msg"] == "sqlite writer exited; starting it again" for line in log)
     stored = [line for line in log if line["msg"] == "batch stored"]
     assert [line["accepted"] for line in stored] == [50, 30, 10]
-    assert any(line["msg"].startswith("sqlite writer unavailable") for line in log)
+    assert not any(line["msg"].startswith("sqlite writer unavailable") for line in log)  # through the new writer
     state = CollectorState(CollectorSettings(database_url=collector.database_url))
     try:
         assert _stored(state) == {"s1": 80, "s2": 10}
     finally:
         state.close()
+
+
+def _wait(condition: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout}s")
 
 
 @pytest.mark.slow
