@@ -16,6 +16,7 @@ from lsp_agent.gitwatch import read_at
 from lsp_agent.mirror import Mirror
 from lsp_agent.recording import Recording, content_hash, flush_orphan_gaps
 from lsp_agent.refactor import MoveLog, detect_rename
+from lsp_agent.reflog import last_entry
 from lsp_agent.repository import (
     Repository,
     find_root,
@@ -409,22 +410,28 @@ class Capture:
 
 RELOAD_CHANGES = 3  # an editor reloads a file changed on disk in one didChange, or a few: typing makes many
 RELOAD_WINDOW = 300.0  # seconds after HEAD last moved in which an episode may be a reload of what git wrote
+# What HEAD's newest reflog entry must say for an episode to be a reload: git wrote others' text into the files
+# (a commit writes none: an edit saved and committed at once stays an edit, whatever order the sidecar sees them)
+REWRITING_VERBS = frozenset({"checkout", "merge", "pull", "reset", "rebase", "cherry-pick", "revert"})
 
 
 def _reloaded_from_git(tracked: Tracked, before: str, after: str) -> bool:
-    """Whether an episode only took a git operation's rewrite of the file into the editor: the text now is the
-    file on disk and at HEAD, and the text before was the file at HEAD's previous position (`HEAD@{1}`: checkout,
-    merge, pull, reset) or where the last rebase, reset or merge started (`ORIG_HEAD`). Cheapest checks first: an
+    """Whether an episode only took a git operation's rewrite of the file into the editor: HEAD last moved by an
+    operation that writes files (not a commit), the text now is the file on disk and at HEAD, and the text before
+    was the file at HEAD's previous position (`HEAD@{1}`: checkout, merge, pull, reset) or where the last rebase,
+    reset or merge started (`ORIG_HEAD`). Cheapest checks first: an
     episode of unsaved typing differs from the disk, a save long after HEAD last moved is not looked at further,
     and only then do git processes run."""
     root = tracked.recording.repository.root
+    reflog = git_dir(root) / "logs" / "HEAD"
     try:
-        if before == after or time.time() - (git_dir(root) / "logs" / "HEAD").stat().st_mtime > RELOAD_WINDOW:
+        if before == after or time.time() - reflog.stat().st_mtime > RELOAD_WINDOW:
             return False
         if (root / tracked.path).read_bytes().decode("utf-8") != after:
             return False
     except (OSError, UnicodeDecodeError):
         return False
-    if read_at(root, "HEAD", tracked.path) != after:
+    newest = last_entry(reflog)
+    if newest is None or newest.verb not in REWRITING_VERBS or read_at(root, "HEAD", tracked.path) != after:
         return False
     return any(read_at(root, rev, tracked.path) == before for rev in ("HEAD@{1}", "ORIG_HEAD"))

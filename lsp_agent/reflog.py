@@ -49,6 +49,18 @@ def parse_line(line: str) -> ReflogEntry | None:
     return ReflogEntry(match.group("old"), match.group("new"), match.group("msg"))
 
 
+def last_entry(path: Path, tail: int = 8192) -> ReflogEntry | None:
+    """The newest entry of a reflog (read from its end), or None."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(size - tail, 0))
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    return parse_line(lines[-1]) if lines else None
+
+
 @dataclass(frozen=True)
 class GitAction:
     """What a run of reflog entries means: `kind` is commit, checkout, rewrite (rebase/amend/reset)."""

@@ -149,6 +149,20 @@ async def test_editor_reloading_what_git_wrote_is_a_resync_not_an_edit(
     assert ours != theirs
 
 
+async def test_edit_committed_before_its_episode_closes_stays_an_edit(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    data = tmp_path / "data"
+    ours = (repo / "app.py").read_text()
+    typed = ours.replace("return 1", "return 10")
+    async with sidecar(repo, sidecar_env(data), options={"idle_seconds": 1.0}) as client:
+        doc = open_document(client, repo / "app.py")
+        edit(client, doc, 2, change(1, 12, 1, 12, "0"))
+        _commit(repo, "app.py", typed, "ten")  # a tool writes and commits the same text before the idle gap ends
+        changed = await until(lambda: spooled_kind(data, "document.changed", "app.py"))
+    assert apply_diff(ours, changed[0]["payload"]["diff"]) == typed
+    assert len(spooled_kind(data, "document.opened", "app.py")) == 1 and status(data)["git_reloads"] == 0
+
+
 async def test_commit_made_just_before_quitting_is_recorded(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     data = tmp_path / "data"
