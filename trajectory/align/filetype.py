@@ -59,7 +59,12 @@ def _generated_path(path: str) -> bool:
 
 def is_generated(path: str, text_head: str = "") -> bool:
     """Lock files, vendored or minified code, protobuf output, or a file that says it is generated."""
-    return _generated_path(path) or bool(_GENERATED_MARK.search(text_head[:500]))
+    return _generated_path(path) or _says_generated(text_head[:500])
+
+
+@lru_cache(maxsize=4096)  # a file's head rarely changes between its versions: every edit episode asks again
+def _says_generated(head: str) -> bool:
+    return bool(_GENERATED_MARK.search(head))
 
 
 def is_test_path(path: str) -> bool:
