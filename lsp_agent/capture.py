@@ -361,8 +361,8 @@ class Capture:
         if tracked is None or document is None or self.paused():
             return
         if episode.changes <= RELOAD_CHANGES and _reloaded_from_git(tracked, episode.before_text, document.text):
-            # The editor took in what a checkout, merge, pull, reset or rebase wrote to the file: the engineer did
-            # not type it. Recorded as the document's new text (a resync for the replay), not as an edit.
+            # The editor took in what a git operation (checkout, merge, pull, reset, rebase ...) wrote to the file:
+            # the engineer did not type it. Recorded as the document's new text (a resync for the replay).
             self.spool.bump("git_reloads")
             self._snapshot(tracked, document.text, document.version, document.language_id)
             return
@@ -419,9 +419,8 @@ def _reloaded_from_git(tracked: Tracked, before: str, after: str) -> bool:
     """Whether an episode only took a git operation's rewrite of the file into the editor: HEAD last moved by an
     operation that writes files (not a commit), the text now is the file on disk and at HEAD, and the text before
     was the file at HEAD's previous position (`HEAD@{1}`: checkout, merge, pull, reset) or where the last rebase,
-    reset or merge started (`ORIG_HEAD`). Cheapest checks first: an
-    episode of unsaved typing differs from the disk, a save long after HEAD last moved is not looked at further,
-    and only then do git processes run."""
+    reset or merge started (`ORIG_HEAD`). Cheapest checks first: a save long after HEAD last moved is not looked
+    at further, an episode of unsaved typing differs from the disk, and only then do git processes run."""
     root = tracked.recording.repository.root
     reflog = git_dir(root) / "logs" / "HEAD"
     try:
