@@ -27,8 +27,8 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL", sqlite_cache_ki
     except sa.exc.ArgumentError as err:
         raise ConfigError(f"not a database URL: {url!r}") from err
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if (file := sqlite_file(parsed)) is not None:
+            Path(file).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, connect_args={"timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous, sqlite_cache_kib))
         return engine
@@ -51,6 +51,14 @@ def _sqlite_pragmas(synchronous: str, cache_kib: int | None) -> Any:
         cursor.close()
 
     return on_connect
+
+
+def sqlite_file(url: str | sa.URL) -> str | None:
+    """The file of an SQLite database URL; None for another database or an in-memory one."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
 
 
 def is_sqlite(engine: sa.Engine) -> bool:

@@ -12,7 +12,7 @@ from typing import IO, TypeVar
 
 import sqlalchemy as sa
 
-from collector_api.database import is_sqlite, make_engine
+from collector_api.database import is_sqlite, make_engine, sqlite_file
 from collector_api.metrics import Metrics
 from collector_api.settings import CollectorSettings
 from collector_api.store import PreparedBatch, Rows, store_batch
@@ -115,10 +115,8 @@ class CollectorState:
 
 def _lock_file(engine: sa.Engine) -> IO[bytes] | None:
     """The lock file of an SQLite database file (None for PostgreSQL or an in-memory database)."""
-    database = engine.url.database
-    if not is_sqlite(engine) or not database or database == ":memory:":
-        return None
-    return open(f"{database}.write-lock", "ab")
+    database = sqlite_file(engine.url)
+    return None if database is None else open(f"{database}.write-lock", "ab")
 
 
 @contextmanager

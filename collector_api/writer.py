@@ -35,8 +35,7 @@ from multiprocessing.connection import Connection
 from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
+from collector_api.database import sqlite_file
 from collector_api.errors import ConfigError
 from collector_api.settings import CollectorSettings
 from collector_api.store import Rows, store_batch
@@ -275,8 +274,7 @@ def _exit_on_sigterm(signum: int, _frame: Any) -> None:
 
 def wanted(settings: CollectorSettings) -> bool:
     """Whether `collector serve` runs a writer: asked for, and the database is an SQLite file."""
-    url = sa.make_url(settings.resolved_database_url)
-    return settings.ingest_writer and url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    return settings.ingest_writer and sqlite_file(settings.resolved_database_url) is not None
 
 
 class _Supervisor:

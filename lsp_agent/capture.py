@@ -20,8 +20,8 @@ from lsp_agent.reflog import last_entry
 from lsp_agent.repository import (
     Repository,
     find_root,
-    git_dir,
     git_identity,
+    head_reflog,
     is_excluded,
     is_opted_in,
     opt_in,
@@ -422,7 +422,7 @@ def _reloaded_from_git(tracked: Tracked, before: str, after: str) -> bool:
     reset or merge started (`ORIG_HEAD`). Cheapest checks first: a save long after HEAD last moved is not looked
     at further, an episode of unsaved typing differs from the disk, and only then do git processes run."""
     root = tracked.recording.repository.root
-    reflog = git_dir(root) / "logs" / "HEAD"
+    reflog = head_reflog(root)
     try:
         if before == after or time.time() - reflog.stat().st_mtime > RELOAD_WINDOW:
             return False

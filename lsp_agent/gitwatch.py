@@ -11,7 +11,7 @@ from typing import Any
 
 from lsp_agent.recording import Recording
 from lsp_agent.reflog import GitAction, ReflogReader
-from lsp_agent.repository import git_dir, is_excluded, read_head
+from lsp_agent.repository import head_reflog, is_excluded, read_head
 from lsp_agent.settings import Settings
 from trajectory.privacy import Redaction, add_counts, redact, redact_diff
 from trajectory.sources import GitError
@@ -49,7 +49,7 @@ class GitWatch:
         self.salt = salt
         self.emit = emit
         self.on_commit = on_commit
-        self.reader = ReflogReader(git_dir(self.root) / "logs" / "HEAD", since)
+        self.reader = ReflogReader(head_reflog(self.root), since)
 
     def poll(self) -> int:
         """Record what happened since the last poll; returns how many actions were seen."""

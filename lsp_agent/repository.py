@@ -44,6 +44,11 @@ def git_dir(root: Path) -> Path:
     return dot_git
 
 
+def head_reflog(root: Path) -> Path:
+    """HEAD's reflog: every move of HEAD (commit, checkout, merge, reset, rebase) is a line of it."""
+    return git_dir(root) / "logs" / "HEAD"
+
+
 def repo_id(root: Path) -> str:
     """The repository's id, computed exactly as the offline git miner does, so both sources line up."""
     from trajectory.sources.git import repository_id
