@@ -7,7 +7,6 @@ import logging
 import os
 import signal
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from collector_api.app import create_app
 from collector_api.settings import CollectorSettings
 from collector_api.state import CollectorState
 from collector_api.store import prepare_batch
-from collector_api.testing import prepare_database, running_collector
+from collector_api.testing import prepare_database, running_collector, wait_for
 from collector_api.writer import Writer
 from tests.collector.conftest import note_events
 
@@ -101,17 +100,12 @@ def _post(collector: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
     return dict(answer.json())
 
 
-def _gone(pid: int, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
-        except (FileNotFoundError, IndexError):
-            return True
-        if state in "ZX":
-            return True
-        time.sleep(0.05)
-    return False
+def _exited(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (FileNotFoundError, IndexError):
+        return True
+    return state in "ZX"
 
 
 def test_a_worker_stores_its_batches_itself_when_the_writer_cannot_be_reached(
@@ -145,8 +139,8 @@ def test_a_writer_that_dies_is_started_again(tmp_path: Path) -> None:
         events = note_events(80, "s1")
         assert _post(collector, events[:50])["accepted"] == 50
         os.kill(first_pid, signal.SIGKILL)
-        assert _gone(first_pid, 10)
-        started = _wait(lambda: [line for line in _log(collector) if line["msg"] == "sqlite writer started"][1:])
+        wait_for(lambda: _exited(first_pid), 10)
+        started = wait_for(lambda: [line for line in _log(collector) if line["msg"] == "sqlite writer started"][1:], 30)
         assert started[0]["pid"] != first_pid
         assert _post(collector, events)["accepted"] == 30  # 50 stored already: 30 new
         assert _post(collector, note_events(10, "s2"))["accepted"] == 10
@@ -163,22 +157,13 @@ def test_a_writer_that_dies_is_started_again(tmp_path: Path) -> None:
         state.close()
 
 
-def _wait(condition: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout}s")
-
-
 @pytest.mark.slow
 @pytest.mark.e2e
 def test_writer_does_not_outlive_a_killed_collector(tmp_path: Path) -> None:
     with running_collector(tmp_path) as collector:
         writer_pid, folder = _writer(collector)
         collector.kill()
-        assert _gone(writer_pid, 10)
+        wait_for(lambda: _exited(writer_pid), 10)
         assert not folder.exists()  # the writer tidied up after the killed serve process
 
 

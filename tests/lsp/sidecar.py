@@ -18,6 +18,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp.client import LanguageClient, client_capabilities, make_test_lsp_client
 
+from collector_api.testing import wait_for  # noqa: F401 (the LSP tests' import of it)
 from trajectory.diffs import apply_diff
 
 NEOVIM_07 = "neovim@v0.7.0"
@@ -168,17 +169,6 @@ def save(client: LanguageClient, doc: str, text: str | None = None) -> None:
 async def execute(client: LanguageClient, command: str, *arguments: Any) -> Any:
     params = types.ExecuteCommandParams(command=command, arguments=list(arguments))
     return await client.workspace_execute_command_async(params)
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 def change(line: int, char: int, end_line: int, end_char: int, text: str) -> types.TextDocumentContentChangePartial:
