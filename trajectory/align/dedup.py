@@ -20,10 +20,11 @@ from trajectory.align import minhash
 _SCHEMA = """
 PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384;
 CREATE TABLE seen (hash BLOB PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE band (key INTEGER, kind TEXT, sig INTEGER, PRIMARY KEY (key, kind, sig)) WITHOUT ROWID;
+CREATE TABLE band (key INTEGER, sig INTEGER, PRIMARY KEY (key, sig)) WITHOUT ROWID;
 CREATE TABLE sig (id INTEGER PRIMARY KEY, value BLOB);
 """
 _CHUNK = 900  # values per IN (...) list, well below SQLite's limit on bound parameters
+_KIND_BITS = 8  # a stored band key is the signature's band key and its kind's number in the low bits
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,13 @@ class DuplicateIndex:
         self._db.executescript(_SCHEMA)
         self._db.execute("BEGIN")
         self._next_sig = 1
+        self._kinds: dict[str, int] = {}  # record kind -> its number in this index
+
+    def _kind_code(self, kind: str) -> int:
+        code = self._kinds.setdefault(kind, len(self._kinds))
+        if code >= 1 << _KIND_BITS:
+            raise ValueError(f"more than {1 << _KIND_BITS} record kinds")
+        return code
 
     def check(self, items: Sequence[tuple[str, str]]) -> list[str | None]:
         """For each (kind, text) in order: "exact_duplicate", "near_duplicate" or None (kept, and remembered)."""
@@ -73,7 +81,7 @@ class DuplicateIndex:
             else:
                 known.add(mark.digest)
                 fresh.append(mark.digest)
-        self._db.executemany("INSERT INTO seen VALUES (?)", [(digest,) for digest in fresh])
+        self._db.executemany("INSERT INTO seen VALUES (?)", [(digest,) for digest in sorted(fresh)])
         todo = [index for index, reason in enumerate(reasons) if reason is None]
         for index, reason in zip(todo, self._near([marks[i] for i in todo]), strict=True):
             reasons[index] = reason
@@ -87,14 +95,21 @@ class DuplicateIndex:
         return known
 
     def _near(self, marks: list[Fingerprint]) -> list[str | None]:
-        """Near-duplicate decisions for records that are not exact duplicates; kept ones are stored."""
-        candidates, values = self._candidates({key for mark in marks for key in mark.keys})
+        """Near-duplicate decisions for records that are not exact duplicates; kept ones are stored.
+
+        A band key is stored with its kind in its low bits (one integer to look up, not a pair), and the rows
+        are inserted in key order (neighbouring rows of the index's B-tree, not one page per row)."""
+        keyed = [[key << _KIND_BITS | code for key in mark.keys] for code, mark in self._coded(marks)]
+        candidates, values = self._candidates({key for keys in keyed for key in keys})
         reasons: list[str | None] = []
-        kept: list[tuple[int, Fingerprint]] = []
-        for mark in marks:
+        stored: list[tuple[int, int]] = []
+        kept: list[tuple[int, bytes]] = []
+        for mark, keys in zip(marks, keyed, strict=True):
             found: set[int] = set()
-            for key in mark.keys:
-                found.update(candidates.get((key, mark.kind), ()))
+            for key in keys:
+                hit = candidates.get(key)
+                if hit is not None:
+                    found.update(hit)
             if found and self._similar(mark.sig, [values[sig_id] for sig_id in sorted(found)]):
                 reasons.append("near_duplicate")
                 continue
@@ -102,28 +117,33 @@ class DuplicateIndex:
             sig_id = self._next_sig
             self._next_sig += 1
             values[sig_id] = mark.sig
-            for key in mark.keys:
-                candidates.setdefault((key, mark.kind), []).append(sig_id)
-            kept.append((sig_id, mark))
-        self._db.executemany("INSERT INTO sig VALUES (?, ?)", [(sig_id, mark.sig) for sig_id, mark in kept])
-        self._db.executemany(
-            "INSERT OR IGNORE INTO band VALUES (?, ?, ?)",  # a key twice in one signature: once is enough
-            [(key, mark.kind, sig_id) for sig_id, mark in kept for key in mark.keys],
-        )
+            for key in keys:
+                candidates.setdefault(key, []).append(sig_id)
+                stored.append((key, sig_id))
+            kept.append((sig_id, mark.sig))
+        self._db.executemany("INSERT INTO sig VALUES (?, ?)", kept)
+        stored.sort()
+        self._db.executemany("INSERT OR IGNORE INTO band VALUES (?, ?)", stored)  # a key twice in one signature
         return reasons
 
-    def _candidates(self, keys: set[int]) -> tuple[dict[tuple[int, str], list[int]], dict[int, bytes]]:
-        """The stored signatures sharing a band key: (key, kind) -> signature ids, and id -> signature."""
-        candidates: dict[tuple[int, str], list[int]] = {}
+    def _coded(self, marks: list[Fingerprint]) -> list[tuple[int, Fingerprint]]:
+        return [(self._kind_code(mark.kind), mark) for mark in marks]
+
+    def _candidates(self, keys: set[int]) -> tuple[dict[int, list[int]], dict[int, bytes]]:
+        """The stored signatures sharing a band key (of the same kind): key -> signature ids, and id -> signature."""
+        candidates: dict[int, list[int]] = {}
         values: dict[int, bytes] = {}
         for chunk in _chunks(sorted(keys)):
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
-                f"SELECT b.key, b.kind, b.sig, s.value FROM band b JOIN sig s ON s.id = b.sig WHERE b.key IN ({marks})",
-                chunk,
+                f"SELECT b.key, b.sig, s.value FROM band b JOIN sig s ON s.id = b.sig WHERE b.key IN ({marks})", chunk
             )
-            for key, kind, sig_id, value in rows:
-                candidates.setdefault((key, kind), []).append(sig_id)
+            for key, sig_id, value in rows:
+                hit = candidates.get(key)
+                if hit is None:
+                    candidates[key] = [sig_id]
+                else:
+                    hit.append(sig_id)
                 values[sig_id] = value
         return candidates, values
 
