@@ -119,7 +119,12 @@ def apply_diff(before: str, diff: str) -> str:
     """Apply a single-file unified diff to `before`; raises DiffError when the context does not match."""
     if not diff:
         return before
-    old = split_lines(before)
+    return "".join(apply_diff_lines(split_lines(before), diff))
+
+
+def apply_diff_lines(old: list[str], diff: str) -> list[str]:
+    """`apply_diff` on a text split into lines (`split_lines`), giving the new text's lines (`old` is left as it
+    is): a replay keeps each version's lines for the next edit instead of splitting the whole text again."""
     out: list[str] = []
     cursor = 0
     for hunk in parse_hunks(diff):
@@ -139,7 +144,7 @@ def apply_diff(before: str, diff: str) -> str:
             else:
                 out.append(body)
     out.extend(old[cursor:])
-    return "".join(out)
+    return out
 
 
 def count_changes(diff: str) -> tuple[int, int]:

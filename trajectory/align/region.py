@@ -55,12 +55,19 @@ class Region:
         return self.after[self.new_tail : last]
 
 
+_BLOCK = 256  # characters compared at once before bisecting: edits are local, texts share long heads and tails
+
+
 def _common_prefix(a: str, b: str, limit: int) -> int:
-    """How many leading characters `a` and `b` share (at most `limit`), by bisection over slice comparisons."""
-    low, high = 0, limit
+    """How many leading characters `a` and `b` share (at most `limit`): whole blocks while they agree, then
+    bisection within the first block that differs (short slices only: a long text is never copied whole)."""
+    low = 0
+    while low + _BLOCK <= limit and a[low : low + _BLOCK] == b[low : low + _BLOCK]:
+        low += _BLOCK
+    base, high = low, min(low + _BLOCK, limit)
     while low < high:
         middle = (low + high + 1) // 2
-        if a[:middle] == b[:middle]:
+        if a[base:middle] == b[base:middle]:
             low = middle
         else:
             high = middle - 1
@@ -68,10 +75,15 @@ def _common_prefix(a: str, b: str, limit: int) -> int:
 
 
 def _common_suffix(a: str, b: str, limit: int) -> int:
-    low, high = 0, limit
+    """How many trailing characters `a` and `b` share (at most `limit`), as `_common_prefix` from the end."""
+    end_a, end_b = len(a), len(b)
+    low = 0
+    while low + _BLOCK <= limit and a[end_a - low - _BLOCK : end_a - low] == b[end_b - low - _BLOCK : end_b - low]:
+        low += _BLOCK
+    base, high = low, min(low + _BLOCK, limit)
     while low < high:
         middle = (low + high + 1) // 2
-        if a[len(a) - middle :] == b[len(b) - middle :]:
+        if a[end_a - middle : end_a - base] == b[end_b - middle : end_b - base]:
             low = middle
         else:
             high = middle - 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from trajectory.diffs import DiffError, apply_diff
+from trajectory.diffs import DiffError, apply_diff_lines, split_lines
 from trajectory.events import EventBase
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ class Document:
     text: str
     broken: bool = False
     episodes: int = 0
+    lines: list[str] | None = None  # `text` split into lines, once an edit needed them (the next edit reuses them)
 
 
 @dataclass
@@ -56,8 +57,11 @@ class Replay:
         if doc is None or doc.broken:
             return None
         before = doc.text
+        diff: str = event.payload.diff  # type: ignore[attr-defined]
         try:
-            doc.text = apply_diff(before, event.payload.diff)  # type: ignore[attr-defined]
+            if diff:
+                doc.lines = apply_diff_lines(doc.lines if doc.lines is not None else split_lines(before), diff)
+                doc.text = "".join(doc.lines)
         except DiffError:
             doc.broken = True
             self.mismatches += 1
