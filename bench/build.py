@@ -198,12 +198,13 @@ class Generator:
         )
         self.emit(repo, "session.ended", {"reason": "shutdown"}, session, "sidecar", actor)
 
-    def episode(self, repo: Repository, session: str, actor: str, path: str) -> None:
+    def episode(self, repo: Repository, session: str, actor: str, path: str, accepted: str | None = None) -> None:
         """One edit episode and its exact diff, in the mix of a working day: mostly changed lines and a few new
-        ones, sometimes a commented line or a new documented function, and deletions."""
+        ones, sometimes a commented line or a new documented function, and deletions; or the insertion of an
+        accepted suggestion's text (the editor applies it as an edit like any other)."""
         lines = repo.files[path]
         at = self.rng.randrange(3, len(lines))
-        removed, new = self._edit(lines, at, repo)
+        removed, new = (0, [accepted]) if accepted is not None else self._edit(lines, at, repo)
         diff = _hunk(lines, at, removed, new, path)
         lines[at : at + removed] = new
         payload = {"before_hash": _sha(repo.name, path, self.count)[:16], "after_hash": _sha(diff)[:16],
@@ -236,8 +237,7 @@ class Generator:
             return
         self.emit(repo, f"suggestion.{outcome}", base, session, "sidecar", actor, path)
         if outcome == "accepted":
-            repo.files[path].insert(self.rng.randrange(3, len(repo.files[path])), text)
-            self.episode(repo, session, actor, path)
+            self.episode(repo, session, actor, path, accepted=text)
             survival = {"suggestion_id": sid, "checkpoint": "2m", "survived_ratio": 0.5, "survived_chars": 6}
             self.emit(repo, "suggestion.survival", survival, session, "sidecar", actor, path)
 
