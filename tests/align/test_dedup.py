@@ -8,10 +8,11 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trajectory.align import minhash
+from trajectory.align import dedup, minhash
 from trajectory.align.dedup import DuplicateIndex
 
 MASK = 2**64 - 1
@@ -79,13 +80,18 @@ def test_batches_decide_as_one_by_one(tmp_path: Path) -> None:
     batched.close()
 
 
-def test_near_duplicates_follow_the_estimated_similarity(tmp_path: Path) -> None:
-    """A record is a near duplicate exactly when a kept record of its kind agrees on enough hash functions."""
+@pytest.mark.parametrize("bucket", [dedup.BUCKET, 2])
+def test_near_duplicates_follow_the_estimated_similarity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         bucket: int) -> None:  # fmt: skip
+    """A record is a near duplicate exactly when a kept record of its kind that was stored in one of its band
+    buckets (the first `BUCKET` kept records of each) agrees on enough hash functions."""
+    monkeypatch.setattr(dedup, "BUCKET", bucket)
     items = _texts(300, seed=5)
     index = DuplicateIndex(tmp_path, 0.85)
     decisions = index.check(items)
-    kept: list[tuple[str, bytes]] = []
+    buckets: dict[tuple[str, int], list[bytes]] = {}
     seen: set[tuple[str, str]] = set()
+    kept = 0
     for (kind, text), decision in zip(items, decisions, strict=True):
         key = (kind, minhash.normalise(text))
         if key in seen:
@@ -94,13 +100,16 @@ def test_near_duplicates_follow_the_estimated_similarity(tmp_path: Path) -> None
         seen.add(key)
         sig = minhash.signature(minhash.shingles(text))
         bands = set(minhash.band_keys(sig))
-        similar = [
-            minhash.similarity(sig, other) >= 0.85
-            for other_kind, other in kept
-            if other_kind == kind and bands & set(minhash.band_keys(other))
-        ]
-        assert (decision == "near_duplicate") == any(similar)
+        candidates = [other for band in bands for other in buckets.get((kind, band), [])]
+        assert (decision == "near_duplicate") == any(minhash.similarity(sig, other) >= 0.85 for other in candidates)
         if decision is None:
-            kept.append((kind, sig))
+            kept += 1
+            for band in bands:
+                if len(buckets.setdefault((kind, band), [])) < bucket:
+                    buckets[(kind, band)].append(sig)
+    fullest = index._db.execute("SELECT max(n) FROM (SELECT count(*) AS n FROM band GROUP BY key)").fetchone()[0]
     index.close()
-    assert np.count_nonzero([d is None for d in decisions]) == len(kept)
+    assert np.count_nonzero([d is None for d in decisions]) == kept
+    assert fullest <= bucket
+    if bucket == 2:
+        assert any(len(members) == bucket for members in buckets.values())  # the cap was reached

@@ -3,6 +3,13 @@
 Decisions are those of checking the records one by one in order: a batch is looked up in a few statements, and
 its records are then decided in order against what the database returned plus the batch's own earlier records.
 The index stays on disk, so memory grows with a batch, not with the dataset.
+
+A band bucket holds its first `BUCKET` kept records only. Short, formulaic records (a one-line suggestion and
+the line written instead) share bands by the thousand without being near duplicates of each other; comparing
+every new record with every one of them made the checks grow with the square of the dataset. A record that is a
+near duplicate agrees on most hash functions, so it shares several bands with its earlier twin and is still
+found through any bucket that is not full, and a full bucket already holds that many similar records to compare
+with.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ CREATE TABLE sig (id INTEGER PRIMARY KEY, value BLOB);
 """
 _CHUNK = 900  # values per IN (...) list, well below SQLite's limit on bound parameters
 _KIND_BITS = 8  # a stored band key is the signature's band key and its kind's number in the low bits
+BUCKET = 64  # kept records a band bucket holds (later ones are stored in the buckets that still have room)
 
 
 @dataclass(frozen=True)
@@ -118,12 +126,14 @@ class DuplicateIndex:
             self._next_sig += 1
             values[sig_id] = mark.sig
             for key in keys:
-                candidates.setdefault(key, []).append(sig_id)
-                stored.append((key, sig_id))
+                bucket = candidates.setdefault(key, [])
+                if len(bucket) < BUCKET and sig_id not in bucket[-1:]:  # a key twice in one signature: once
+                    bucket.append(sig_id)
+                    stored.append((key, sig_id))
             kept.append((sig_id, mark.sig))
         self._db.executemany("INSERT INTO sig VALUES (?, ?)", kept)
         stored.sort()
-        self._db.executemany("INSERT OR IGNORE INTO band VALUES (?, ?)", stored)  # a key twice in one signature
+        self._db.executemany("INSERT INTO band VALUES (?, ?)", stored)
         return reasons
 
     def _coded(self, marks: list[Fingerprint]) -> list[tuple[int, Fingerprint]]:
