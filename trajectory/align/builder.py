@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]  # (phase, items done so far)
 PROGRESS_EVERY = 5000
-GATE_BATCH = 256  # records the quality gate decides at once
+# Records the duplicate checks decide at once: a batch's band keys are looked up (and its kept ones stored) in key
+# order, so a larger batch reads each page of the on-disk index once where a small one reads it for each key on
+# it; the lines waiting meanwhile are capped in bytes.
+GATE_BATCH = 4096
+GATE_BYTES = 16 << 20
 
 
 def build(source: EventSource, out_dir: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
@@ -67,15 +71,17 @@ class _Placement:
     writer: DatasetWriter
     groups: dict[str, set[str]] = field(default_factory=lambda: {split: set() for split in SPLITS})
     pending: list[Placed] = field(default_factory=list)
+    pending_bytes: int = 0
 
     def place(self, placed: Placed) -> None:
         self.pending.append(placed)
-        if len(self.pending) >= GATE_BATCH:
+        self.pending_bytes += len(placed.line)
+        if len(self.pending) >= GATE_BATCH or self.pending_bytes >= GATE_BYTES:
             self.flush()
 
     def flush(self) -> None:
         """Gate and write the records waiting, in order."""
-        pending, self.pending = self.pending, []
+        pending, self.pending, self.pending_bytes = self.pending, [], 0
         reasons = self.gate.decide([placed.mark for placed in pending])
         for placed, reason in zip(pending, reasons, strict=True):
             if reason is None:
