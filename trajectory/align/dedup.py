@@ -18,6 +18,7 @@ import hashlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -109,16 +110,13 @@ class DuplicateIndex:
         are inserted in key order (neighbouring rows of the index's B-tree, not one page per row)."""
         keyed = [[key << _KIND_BITS | code for key in mark.keys] for code, mark in self._coded(marks)]
         candidates, values = self._candidates({key for keys in keyed for key in keys})
+        lookup = candidates.get
         reasons: list[str | None] = []
         stored: list[tuple[int, int]] = []
         kept: list[tuple[int, bytes]] = []
         for mark, keys in zip(marks, keyed, strict=True):
-            found: set[int] = set()
-            for key in keys:
-                hit = candidates.get(key)
-                if hit is not None:
-                    found.update(hit)
-            if found and self._similar(mark.sig, [values[sig_id] for sig_id in sorted(found)]):
+            hits = [hit for hit in map(lookup, keys) if hit]
+            if hits and self._similar(mark.sig, [values[sig_id] for sig_id in set().union(*hits)]):
                 reasons.append("near_duplicate")
                 continue
             reasons.append(None)
@@ -126,13 +124,17 @@ class DuplicateIndex:
             self._next_sig += 1
             values[sig_id] = mark.sig
             for key in keys:
-                bucket = candidates.setdefault(key, [])
-                if len(bucket) < BUCKET and sig_id not in bucket[-1:]:  # a key twice in one signature: once
+                bucket = candidates.get(key)
+                if bucket is None:
+                    candidates[key] = [sig_id]
+                elif len(bucket) < BUCKET and bucket[-1] != sig_id:  # a key twice in one signature: once
                     bucket.append(sig_id)
-                    stored.append((key, sig_id))
+                else:
+                    continue
+                stored.append((key, sig_id))
             kept.append((sig_id, mark.sig))
         self._db.executemany("INSERT INTO sig VALUES (?, ?)", kept)
-        stored.sort()
+        stored.sort(key=itemgetter(0))  # stable: a key's signatures stay in the order they were kept
         self._db.executemany("INSERT INTO band VALUES (?, ?)", stored)
         return reasons
 
