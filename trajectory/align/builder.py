@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]  # (phase, items done so far)
 PROGRESS_EVERY = 5000
+HASH_LINES = 1000
 # Records the duplicate checks decide at once: a batch's band keys are looked up (and its kept ones stored) in key
 # order, so a larger batch reads each page of the on-disk index once where a small one reads it for each key on
 # it; the lines waiting meanwhile are capped in bytes.
@@ -49,11 +50,17 @@ def build(source: EventSource, out_dir: Path, options: BuildOptions, progress: P
 
 def _ingest(source: EventSource, spill: Spill, result: BuildResult, progress: Progress | None) -> None:
     digest = hashlib.blake2b(digest_size=20)
+    hashed: list[bytes] = []  # lines not yet hashed: hashed a thousand at a time, as one buffer
     for line in source.lines():
-        digest.update(line + b"\n")
+        hashed.append(line)
+        if len(hashed) >= HASH_LINES:
+            digest.update(b"\n".join(hashed) + b"\n")
+            hashed.clear()
         spill.add(line)
         if progress is not None and spill.events_read % PROGRESS_EVERY == 0:
             progress("events", spill.events_read)
+    if hashed:
+        digest.update(b"\n".join(hashed) + b"\n")
     spill.finish()
     if progress is not None:
         progress("events", spill.events_read)
