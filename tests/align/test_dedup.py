@@ -43,6 +43,23 @@ def test_window_hashes_follow_the_definition(text: str) -> None:
     assert minhash.signature(windows) == minhash.signature(minhash.shingles(text))  # repeats change no minimum
 
 
+_window_text = st.text(alphabet=st.sampled_from("ab cd\n(){}=é你"), max_size=80).map(
+    lambda text: text * 3 if len(text) > 40 else text
+)  # empty, shorter than a window, a few windows (often none kept), and longer
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_window_text, max_size=12), st.sampled_from([64, 1 << 14]))
+def test_signatures_of_many_texts_are_each_texts_signature(texts: list[str], batch_bytes: int) -> None:
+    """Hashing many texts as one buffer leaves out the windows that span two of them and takes each text's
+    minima apart: the signatures are those of the texts one by one, whatever the batch size."""
+    normalised = [minhash.normalise(text) for text in texts]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(minhash, "BATCH_BYTES", batch_bytes)
+        batched = minhash.signatures(normalised)
+    assert batched == [minhash.signature(minhash.window_hashes(text)) for text in normalised]
+
+
 def _texts(count: int, seed: int) -> list[tuple[str, str]]:
     """Records' texts with exact repeats (up to case and spacing), near repeats and unrelated ones."""
     rng = random.Random(seed)

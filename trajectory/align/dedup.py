@@ -48,10 +48,17 @@ class Fingerprint:
 
 
 def fingerprint(kind: str, text: str) -> Fingerprint:
-    normalised = minhash.normalise(text)
-    digest = hashlib.blake2b(f"{kind}\0{normalised}".encode(), digest_size=16).digest()
-    sig = minhash.signature(minhash.window_hashes(normalised))
-    return Fingerprint(kind, digest, sig, tuple(minhash.band_keys(sig)))
+    return fingerprints([(kind, text)])[0]
+
+
+def fingerprints(items: Sequence[tuple[str, str]]) -> list[Fingerprint]:
+    """The fingerprints of (kind, text) pairs; their signatures are computed together (`minhash.signatures`)."""
+    normalised = [minhash.normalise(text) for _, text in items]
+    out: list[Fingerprint] = []
+    for (kind, _), norm, sig in zip(items, normalised, minhash.signatures(normalised), strict=True):
+        digest = hashlib.blake2b(f"{kind}\0{norm}".encode(), digest_size=16).digest()
+        out.append(Fingerprint(kind, digest, sig, tuple(minhash.band_keys(sig))))
+    return out
 
 
 def _chunks(values: Sequence[object]) -> list[Sequence[object]]:
@@ -77,7 +84,7 @@ class DuplicateIndex:
 
     def check(self, items: Sequence[tuple[str, str]]) -> list[str | None]:
         """For each (kind, text) in order: "exact_duplicate", "near_duplicate" or None (kept, and remembered)."""
-        return self.decide([fingerprint(kind, text) for kind, text in items])
+        return self.decide(fingerprints(items))
 
     def decide(self, marks: Sequence[Fingerprint]) -> list[str | None]:
         """`check` of records whose fingerprints are already taken (in worker processes, say)."""

@@ -65,6 +65,69 @@ def signature(items: np.ndarray) -> Signature:
     return (values.min(axis=1) >> np.uint64(32)).astype("<u4").tobytes()  # the shift keeps the order: min first
 
 
+BATCH_BYTES = 1 << 14  # text bytes hashed together by `signatures` (larger batches fall out of the CPU's caches)
+
+
+def signatures(normalised: list[str]) -> list[Signature]:
+    """`signature(window_hashes(text))` of each already normalised text, the same numbers computed for many texts
+    at once: their bytes are hashed as one buffer (the windows spanning two texts are computed and left out) and
+    the minima are taken per text with `minimum.reduceat`. A record's text is short, so a dozen numpy calls per
+    text cost more in overhead than in arithmetic; a few calls per batch do not."""
+    out: list[Signature] = [b""] * len(normalised)
+    group: list[tuple[int, bytes]] = []
+    size = 0
+    for index, text in enumerate(normalised):
+        data = text.encode()[:MAX_BYTES]
+        if len(data) < SHINGLE:  # empty, or a single window hashed whole: as `window_hashes` does
+            out[index] = signature(window_hashes(text))
+            continue
+        group.append((index, data))
+        size += len(data)
+        if size >= BATCH_BYTES:
+            _sign(group, out)
+            group, size = [], 0
+    if group:
+        _sign(group, out)
+    return out
+
+
+def _sign(group: list[tuple[int, bytes]], out: list[Signature]) -> None:
+    """The signatures of texts of at least `SHINGLE` bytes, into `out` at their indexes."""
+    count = len(group)
+    windows = np.fromiter((len(data) - SHINGLE + 1 for _, data in group), dtype=np.int64, count=count)
+    h1 = np.frombuffer(b"".join(data for _, data in group), dtype=np.uint8).astype(np.uint64)
+    h2 = h1[:-1] * _POWERS[1] + h1[1:]
+    h4 = h2[:-2] * _POWERS[2] + h2[2:]
+    h8 = h4[:-4] * _POWERS[4] + h4[4:]
+    h16 = h8[:-8] * _POWERS[8] + h8[8:]
+    hashes = h16[: len(h16) - 8] * _POWERS[8] + h8[16:]  # window i: bytes [i, i + 24) of the joined texts
+    # each text owns its first n - 23 windows; the 23 after them span into the next text (none after the last)
+    runs = np.empty(2 * count, dtype=np.int64)
+    runs[0::2], runs[1::2] = windows, SHINGLE - 1
+    owned = np.repeat(np.tile(np.array([True, False]), count), runs)[: len(hashes)]
+    mixed = hashes[owned]
+    mixed ^= mixed >> np.uint64(29)
+    keep = (mixed & np.uint64(SAMPLE - 1)) == 0
+    kept = np.bincount(np.repeat(np.arange(count), windows)[keep], minlength=count)
+    items = mixed[keep]
+    if not kept.all():  # a text none of whose windows is kept keeps its smallest one (as `window_hashes`)
+        firsts = np.concatenate(([0], np.cumsum(windows)[:-1]))
+        parts, at = [], 0
+        for text, number in enumerate(kept.tolist()):
+            if number:
+                parts.append(items[at : at + number])
+                at += number
+            else:
+                parts.append(mixed[firsts[text] : firsts[text] + windows[text]].min(keepdims=True))
+        items, kept = np.concatenate(parts), np.maximum(kept, 1)
+    values = items[None, :] * _A[:, None]
+    values += _B[:, None]
+    starts = np.concatenate(([0], np.cumsum(kept)[:-1]))
+    minima = (np.minimum.reduceat(values, starts, axis=1) >> np.uint64(32)).astype("<u4").T.copy()
+    for row, (index, _) in enumerate(group):
+        out[index] = minima[row].tobytes()
+
+
 def similarity(a: Signature, b: Signature) -> float:
     """Estimated Jaccard similarity of two shingle sets: the share of hash functions on which they agree."""
     return float(np.count_nonzero(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4"))) / PERMUTATIONS

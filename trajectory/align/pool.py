@@ -20,15 +20,17 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
-from trajectory.align.dedup import Fingerprint
+from trajectory.align.dedup import Fingerprint, fingerprints
 from trajectory.align.options import BuildOptions
-from trajectory.align.quality import RecordScreen
+from trajectory.align.quality import RecordScreen, dedup_text
 from trajectory.align.repository import RepositoryAligner
 from trajectory.align.spill import Spill
 from trajectory.records import dict_to_json
 from trajectory.splits import Splitter, group_of
 
 CHUNK = 256  # records per pickle in a worker's file
+FINGERPRINT_BATCH = 64  # records whose fingerprints are taken at once
+FINGERPRINT_BYTES = 4 << 20  # or fewer, when their lines add up to this
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,19 @@ class Summary:
 
 
 def align_repository(spill: Spill, repo: str, options: BuildOptions, summary: Summary) -> Iterator[Placed]:
-    """The records of one repository in the order they are made, split and screened; `summary` fills as they go."""
+    """The records of one repository in the order they are made, split and screened; `summary` fills as they go.
+
+    Fingerprints are taken for a few dozen records at once (`FINGERPRINT_BATCH`, or fewer when their lines are
+    long): the records wait for them, in order."""
     splitter = Splitter(options.split_by, options.seed, options.ratios, options.test_after)
     screen = RecordScreen(options)
     screen.dropped, screen.redacted = summary.dropped, summary.redacted
     spill.forget_blobs()  # the texts of files of the repositories before this one are never asked for again
     aligner = RepositoryAligner(spill, repo, options, summary.dropped)
     summary.license = aligner.history.license
+    waiting: list[tuple[str, str, str, bytes]] = []  # split, group, kind, line
+    texts: list[tuple[str, str]] = []  # their kinds and texts to compare
+    size = 0
     for record, session in aligner.run():
         summary.aligned += 1
         if record.kind not in options.kinds:
@@ -72,11 +80,23 @@ def align_repository(spill: Spill, repo: str, options: BuildOptions, summary: Su
         if split is None:
             summary.dropped["before_test_cut"] += 1
             continue
-        screened = screen.screen(record)
-        if screened is not None:
-            data, mark = screened
-            yield Placed(split, group_of(record, options.split_by, session), record.kind, dict_to_json(data), mark)
+        data = screen.check(record)
+        if data is None:
+            continue
+        texts.append((record.kind, dedup_text(data)))  # first: `dict_to_json` reorders an issue's fields in place
+        line = dict_to_json(data)
+        waiting.append((split, group_of(record, options.split_by, session), record.kind, line))
+        size += len(line)
+        if len(waiting) >= FINGERPRINT_BATCH or size >= FINGERPRINT_BYTES:
+            yield from _fingerprinted(waiting, texts)
+            waiting, texts, size = [], [], 0
+    yield from _fingerprinted(waiting, texts)
     summary.sessions = aligner.sessions
+
+
+def _fingerprinted(waiting: list[tuple[str, str, str, bytes]], texts: list[tuple[str, str]]) -> Iterator[Placed]:
+    for (split, group, kind, line), mark in zip(waiting, fingerprints(texts), strict=True):
+        yield Placed(split, group, kind, line, mark)
 
 
 Aligned = tuple[Iterator[Placed], Summary]  # the summary is complete once the records are consumed

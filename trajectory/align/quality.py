@@ -113,11 +113,17 @@ class RecordScreen:
     def screen(self, record: RecordBase) -> Screened | None:
         """The record as it may be written (`record_to_dict` form, possibly redacted) and its fingerprint for the
         duplicate checks, or None (reason counted)."""
+        checked = self.check(record)
+        return None if checked is None else (checked, fingerprint(str(checked["kind"]), dedup_text(checked)))
+
+    def check(self, record: RecordBase) -> dict[str, Any] | None:
+        """`screen` without the fingerprint (to take many records' fingerprints at once: `dedup.fingerprints` of
+        their kinds and `dedup_text`s)."""
         data, reason = self._screen(record)
         if reason is not None:
             self.dropped[reason] += 1
             return None
-        return data, fingerprint(str(data["kind"]), dedup_text(data))
+        return data
 
     def _screen(self, record: RecordBase) -> tuple[dict[str, Any], str | None]:
         data = record_to_dict(record)
