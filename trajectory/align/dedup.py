@@ -76,11 +76,12 @@ class DuplicateIndex:
         self._next_sig = 1
         self._kinds: dict[str, int] = {}  # record kind -> its number in this index
 
-    def _kind_code(self, kind: str) -> int:
-        code = self._kinds.setdefault(kind, len(self._kinds))
+    def _stored_keys(self, mark: Fingerprint) -> list[int]:
+        """The record's band keys as the index stores them: each with its kind's number in the low bits."""
+        code = self._kinds.setdefault(mark.kind, len(self._kinds))
         if code >= 1 << _KIND_BITS:
             raise ValueError(f"more than {1 << _KIND_BITS} record kinds")
-        return code
+        return [key << _KIND_BITS | code for key in mark.keys]
 
     def check(self, items: Sequence[tuple[str, str]]) -> list[str | None]:
         """For each (kind, text) in order: "exact_duplicate", "near_duplicate" or None (kept, and remembered)."""
@@ -115,7 +116,7 @@ class DuplicateIndex:
 
         A band key is stored with its kind in its low bits (one integer to look up, not a pair), and the rows
         are inserted in key order (neighbouring rows of the index's B-tree, not one page per row)."""
-        keyed = [[key << _KIND_BITS | code for key in mark.keys] for code, mark in self._coded(marks)]
+        keyed = [self._stored_keys(mark) for mark in marks]
         candidates, values = self._candidates({key for keys in keyed for key in keys})
         lookup = candidates.get
         reasons: list[str | None] = []
@@ -144,9 +145,6 @@ class DuplicateIndex:
         stored.sort(key=itemgetter(0))  # stable: a key's signatures stay in the order they were kept
         self._db.executemany("INSERT INTO band VALUES (?, ?)", stored)
         return reasons
-
-    def _coded(self, marks: list[Fingerprint]) -> list[tuple[int, Fingerprint]]:
-        return [(self._kind_code(mark.kind), mark) for mark in marks]
 
     def _candidates(self, keys: set[int]) -> tuple[dict[int, list[int]], dict[int, bytes]]:
         """The stored signatures sharing a band key (of the same kind): key -> signature ids, and id -> signature."""

@@ -45,15 +45,20 @@ def window_hashes(normalised: str) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     if len(data) < SHINGLE:
         return np.array([zlib.crc32(data)], dtype=np.uint64)
+    mixed = _mixed_windows(data)
+    kept = mixed[(mixed & np.uint64(SAMPLE - 1)) == 0]
+    return kept if kept.size else mixed.min(keepdims=True)
+
+
+def _mixed_windows(data: bytes) -> np.ndarray:
+    """The mixed hash of every 24-byte window of `data` (at least 24 bytes), window i covering [i, i + 24)."""
     h1 = np.frombuffer(data, dtype=np.uint8).astype(np.uint64)
     h2 = h1[:-1] * _POWERS[1] + h1[1:]
     h4 = h2[:-2] * _POWERS[2] + h2[2:]
     h8 = h4[:-4] * _POWERS[4] + h4[4:]
     h16 = h8[:-8] * _POWERS[8] + h8[8:]
     hashes = h16[: len(h16) - 8] * _POWERS[8] + h8[16:]  # 16 + 8 = 24 characters
-    mixed = hashes ^ (hashes >> np.uint64(29))
-    kept = mixed[(mixed & np.uint64(SAMPLE - 1)) == 0]
-    return kept if kept.size else mixed.min(keepdims=True)
+    return hashes ^ (hashes >> np.uint64(29))
 
 
 def signature(items: np.ndarray) -> Signature:
@@ -95,18 +100,11 @@ def _sign(group: list[tuple[int, bytes]], out: list[Signature]) -> None:
     """The signatures of texts of at least `SHINGLE` bytes, into `out` at their indexes."""
     count = len(group)
     windows = np.fromiter((len(data) - SHINGLE + 1 for _, data in group), dtype=np.int64, count=count)
-    h1 = np.frombuffer(b"".join(data for _, data in group), dtype=np.uint8).astype(np.uint64)
-    h2 = h1[:-1] * _POWERS[1] + h1[1:]
-    h4 = h2[:-2] * _POWERS[2] + h2[2:]
-    h8 = h4[:-4] * _POWERS[4] + h4[4:]
-    h16 = h8[:-8] * _POWERS[8] + h8[8:]
-    hashes = h16[: len(h16) - 8] * _POWERS[8] + h8[16:]  # window i: bytes [i, i + 24) of the joined texts
+    joined = _mixed_windows(b"".join(data for _, data in group))
     # each text owns its first n - 23 windows; the 23 after them span into the next text (none after the last)
     runs = np.empty(2 * count, dtype=np.int64)
     runs[0::2], runs[1::2] = windows, SHINGLE - 1
-    owned = np.repeat(np.tile(np.array([True, False]), count), runs)[: len(hashes)]
-    mixed = hashes[owned]
-    mixed ^= mixed >> np.uint64(29)
+    mixed = joined[np.repeat(np.tile(np.array([True, False]), count), runs)[: len(joined)]]
     keep = (mixed & np.uint64(SAMPLE - 1)) == 0
     kept = np.bincount(np.repeat(np.arange(count), windows)[keep], minlength=count)
     items = mixed[keep]
