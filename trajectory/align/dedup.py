@@ -5,7 +5,7 @@ its records are then decided in order against what the database returned plus th
 The index stays on disk, so memory grows with a batch, not with the dataset.
 
 A band bucket holds its first `BUCKET` kept records only. Short, formulaic records (a one-line suggestion and
-the line written instead) share bands by the thousand without being near duplicates of each other; comparing
+the line written instead) share bands by the hundred without being near duplicates of each other; comparing
 every new record with every one of them made the checks grow with the square of the dataset. A record that is a
 near duplicate agrees on most hash functions, so it shares several bands with its earlier twin and is still
 found through any bucket that is not full, and a full bucket already holds that many similar records to compare
